@@ -1,0 +1,31 @@
+#pragma once
+// Shared Boost.Program_options plumbing for the subcommands: parsing with one-line errors
+// ("unknown option '--budgit'; did you mean '--budget'?"), --help, and output destinations.
+#include <boost/program_options.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace moeplan::cli {
+
+namespace po = boost::program_options;
+
+struct CommandSpec {
+  std::string usage;        // "moeplan plan --budget FLOPS [options]"
+  std::string description;  // a paragraph shown by --help
+  po::options_description options{"options", 100};
+  po::positional_options_description positional;
+};
+
+// Parses `args` against `spec` (adds -h/--help itself). Returns nullopt after printing help;
+// throws moeplan::Error on any parse problem.
+std::optional<po::variables_map> parse_command(CommandSpec& spec,
+                                               const std::vector<std::string>& args);
+
+// Writes `text` to `path` atomically, or to stdout when `path` is empty or "-".
+void emit_output(const std::string& path, const std::string& text);
+
+// Throws moeplan::Error when two mutually exclusive options are both given.
+void exclusive(const po::variables_map& vm, const std::string& a, const std::string& b);
+
+}  // namespace moeplan::cli

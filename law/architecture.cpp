@@ -1,0 +1,74 @@
+#include "law/architecture.h"
+
+#include <sstream>
+
+#include "util/error.h"
+
+namespace moeplan::law {
+
+std::int64_t paper_expert_hidden(std::int64_t d_model, std::int64_t granularity) {
+  if (granularity <= 0) fail("granularity must be positive, got ", granularity);
+  if ((4 * d_model) % granularity != 0)
+    fail("expert width 4*d_model/G is not whole: d_model ", d_model, ", G ", granularity);
+  return 4 * d_model / granularity;
+}
+
+MoeArchitecture make_paper_architecture(std::int64_t d_model, std::int64_t n_layers,
+                                        std::int64_t n_heads, std::int64_t experts,
+                                        std::int64_t active_experts, std::int64_t granularity,
+                                        std::int64_t vocab_size, std::int64_t context) {
+  MoeArchitecture a;
+  a.d_model = d_model;
+  a.n_layers = n_layers;
+  a.n_heads = n_heads;
+  a.experts = experts;
+  a.active_experts = active_experts;
+  a.granularity = granularity;
+  a.expert_hidden = paper_expert_hidden(d_model, granularity);
+  a.vocab_size = vocab_size;
+  a.context = context;
+  return a;
+}
+
+void validate(const MoeArchitecture& a) {
+  if (a.d_model <= 0) fail("d_model must be positive, got ", a.d_model);
+  if (a.n_layers <= 0) fail("n_layers must be positive, got ", a.n_layers);
+  if (a.n_heads <= 0) fail("n_heads must be positive, got ", a.n_heads);
+  if (a.d_model % a.n_heads != 0)
+    fail("d_model ", a.d_model, " is not divisible by n_heads ", a.n_heads);
+  if (a.head_dim() % 2 != 0) fail("head_dim ", a.head_dim(), " must be even for RoPE");
+  if (a.experts <= 0) fail("experts must be positive, got ", a.experts);
+  if (a.active_experts <= 0 || a.active_experts > a.experts)
+    fail("active_experts must be in [1, experts=", a.experts, "], got ", a.active_experts);
+  if (a.granularity <= 0) fail("granularity must be positive, got ", a.granularity);
+  if (a.expert_hidden <= 0) fail("expert_hidden must be positive, got ", a.expert_hidden);
+  if (a.vocab_size <= 0) fail("vocab_size must be positive, got ", a.vocab_size);
+  if (a.context <= 0) fail("context must be positive, got ", a.context);
+}
+
+ParamCounts count_params(const MoeArchitecture& a) {
+  validate(a);
+  const std::int64_t d = a.d_model;
+  const std::int64_t expert = 3 * d * a.expert_hidden;  // w1, w3: d×h; w2: h×d (SwiGLU)
+  ParamCounts c;
+  c.attention = a.n_layers * 4 * d * d;
+  c.router = a.n_layers * d * a.experts;
+  c.experts_total = a.n_layers * a.experts * expert;
+  c.experts_active = a.n_layers * a.active_experts * expert;
+  c.norms = a.n_layers * (2 * d + 2 * a.head_dim()) + d;
+  c.embedding = (a.tied_embeddings ? 1 : 2) * a.vocab_size * d;
+  const std::int64_t shared = c.attention + c.router + c.norms + c.embedding;
+  c.total = shared + c.experts_total;
+  c.active = shared + c.experts_active;
+  return c;
+}
+
+std::string describe(const MoeArchitecture& a) {
+  std::ostringstream s;
+  s << "d" << a.d_model << " L" << a.n_layers << " H" << a.n_heads << " E" << a.experts << " K"
+    << a.active_experts << " G" << a.granularity << " h" << a.expert_hidden << " V"
+    << a.vocab_size << " T" << a.context;
+  return s.str();
+}
+
+}  // namespace moeplan::law

@@ -1,0 +1,60 @@
+#include "util/files.h"
+
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <random>
+#include <sstream>
+
+#include "util/error.h"
+
+namespace moeplan {
+
+std::string read_file(const std::filesystem::path& path) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) fail("cannot read '", path.string(), "': is a directory");
+  std::ifstream in(path, std::ios::binary);
+  if (!in) fail("cannot read '", path.string(), "': ", std::strerror(errno));
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+void check_writable(const std::filesystem::path& path) {
+  const auto dir = path.has_parent_path() ? path.parent_path() : std::filesystem::path(".");
+  std::error_code ec;
+  if (!std::filesystem::is_directory(dir, ec))
+    fail("cannot write '", path.string(), "': directory '", dir.string(), "' does not exist");
+  if (std::filesystem::is_directory(path, ec))
+    fail("cannot write '", path.string(), "': is a directory");
+  if (::access(dir.c_str(), W_OK) != 0)
+    fail("cannot write '", path.string(), "': ", std::strerror(errno));
+}
+
+void write_file_atomic(const std::filesystem::path& path, const std::string& contents) {
+  check_writable(path);
+  std::random_device rd;
+  auto tmp = path;
+  tmp += ".tmp" + std::to_string(rd());
+  {
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    if (!out) fail("cannot write '", path.string(), "': ", std::strerror(errno));
+    out.write(contents.data(), static_cast<std::streamsize>(contents.size()));
+    out.flush();
+    if (!out) {
+      std::error_code ec;
+      std::filesystem::remove(tmp, ec);
+      fail("cannot write '", path.string(), "': write failed (disk full?)");
+    }
+  }
+  std::error_code ec;
+  std::filesystem::rename(tmp, path, ec);
+  if (ec) {
+    std::filesystem::remove(tmp, ec);
+    fail("cannot write '", path.string(), "': ", ec.message());
+  }
+}
+
+}  // namespace moeplan
