@@ -1,0 +1,1 @@
+// Keeps moeplan_cuda non-empty until the kernels land (verify/cuda/*.cuh).
