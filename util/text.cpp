@@ -1,22 +1,25 @@
 #include "util/text.h"
 
 #include <algorithm>
-#include <numeric>
 
 namespace moeplan {
 
 int edit_distance(const std::string& a, const std::string& b) {
-  std::vector<int> previous(b.size() + 1), current(b.size() + 1);
-  std::iota(previous.begin(), previous.end(), 0);
-  for (std::size_t i = 1; i <= a.size(); ++i) {
-    current[0] = static_cast<int>(i);
-    for (std::size_t j = 1; j <= b.size(); ++j) {
-      const int substitution = previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1);
-      current[j] = std::min({previous[j] + 1, current[j - 1] + 1, substitution});
+  // Optimal string alignment: insertions, deletions, substitutions and adjacent transpositions
+  // ("shwo" -> "show") each cost 1.
+  const std::size_t n = a.size(), m = b.size();
+  std::vector<std::vector<int>> dist(n + 1, std::vector<int>(m + 1));
+  for (std::size_t i = 0; i <= n; ++i) dist[i][0] = static_cast<int>(i);
+  for (std::size_t j = 0; j <= m; ++j) dist[0][j] = static_cast<int>(j);
+  for (std::size_t i = 1; i <= n; ++i) {
+    for (std::size_t j = 1; j <= m; ++j) {
+      const int cost = a[i - 1] == b[j - 1] ? 0 : 1;
+      dist[i][j] = std::min({dist[i - 1][j] + 1, dist[i][j - 1] + 1, dist[i - 1][j - 1] + cost});
+      if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1])
+        dist[i][j] = std::min(dist[i][j], dist[i - 2][j - 2] + 1);
     }
-    std::swap(previous, current);
   }
-  return previous[b.size()];
+  return dist[n][m];
 }
 
 std::string closest_match(const std::string& word, const std::vector<std::string>& candidates) {

@@ -4,7 +4,7 @@
 
 namespace moeplan {
 
-// Levenshtein edit distance, for "did you mean" suggestions.
+// Edit distance (optimal string alignment: transpositions cost 1), for "did you mean".
 int edit_distance(const std::string& a, const std::string& b);
 
 // The closest candidate within a small edit distance, or "" when none is close.
