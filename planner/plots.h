@@ -1,0 +1,34 @@
+#pragma once
+// The report's three plots, rendered with gnuplot (pngcairo) beside the Markdown file:
+// plan.md -> plan-sparsity-slice.png, plan-params-slice.png, plan-optimal-sparsity.png.
+// Each is rendered into a temporary file and renamed only when all three succeeded, so a
+// failure leaves nothing half-written; a missing gnuplot is reported, not fatal.
+#include <string>
+#include <vector>
+
+#include "planner/plan.h"
+#include "planner/slices.h"
+
+namespace moeplan::planner {
+
+struct RenderedPlot {
+  std::string title;
+  std::string path;  // as written
+  std::string link;  // relative to the Markdown file (its file name)
+};
+
+struct PlotOutcome {
+  std::vector<RenderedPlot> plots;  // empty when not rendered
+  std::string note;                 // why not, when empty
+};
+
+// The three image paths for a Markdown file path.
+std::vector<RenderedPlot> plot_targets(const std::string& markdown_path);
+
+// Full path of `program` on $PATH, or "" when absent.
+std::string find_on_path(const std::string& program);
+
+PlotOutcome render_plots(const PlanResult& plan, const PlanSlices& slices,
+                         const std::string& markdown_path);
+
+}  // namespace moeplan::planner
