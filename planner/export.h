@@ -1,0 +1,31 @@
+#pragma once
+// The planned architecture as configs a trainer at scale takes:
+//   - a Hugging Face config.json of model_type qwen3_moe: the HF family that is exactly the
+//     trained model (per-head QK RMSNorm, SwiGLU experts of width moe_intermediate_size, top-k
+//     softmax routing without renormalisation, no biases, RoPE base 10000, every layer MoE), so
+//     `moeplan count` reads it back to the plan's exact counts;
+//   - Megatron-LM arguments for pretrain_gpt.py, as a bash array.
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "law/architecture.h"
+
+namespace moeplan::planner {
+
+struct ExportRecipe {
+  std::optional<double> peak_lr, min_lr;
+  std::optional<std::int64_t> global_batch_sequences, micro_batch_sequences, train_steps,
+      warmup_steps;
+};
+
+// Hyperparameters the trainer (verify/) uses and both exports state.
+inline constexpr double kExportRouterAuxLossCoef = 0.02;
+inline constexpr double kExportRouterZLossCoef = 1e-3;
+inline constexpr double kExportRopeTheta = 10000.0;
+inline constexpr double kExportRmsNormEps = 1e-6;
+
+std::string export_hf_config(const law::MoeArchitecture& arch);
+std::string export_megatron_args(const law::MoeArchitecture& arch, const ExportRecipe& recipe);
+
+}  // namespace moeplan::planner
