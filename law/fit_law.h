@@ -1,0 +1,68 @@
+#pragma once
+// The whole of `law fit` as math: split off the held-out runs, multi-start L-BFGS over the
+// start grid, metrics on both sets, bootstrap refits, the fitted domain, and the warnings that
+// say when the fit is not to be trusted (coefficients at bounds, wide bootstrap intervals).
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "law/fit_lbfgs.h"
+#include "law/fit_metrics.h"
+#include "law/fit_objective.h"
+#include "law/scaling_law.h"
+
+namespace moeplan::law {
+
+// Which runs are held out for validation.
+enum class Holdout {
+  kNone,
+  kMaxSparsity,  // the runs at the highest sparsity (the paper held out S = 0.98)
+  kMaxBudget,    // the runs at the highest budget C (extrapolation in compute)
+  kMaxParams,    // the runs at the largest N
+};
+std::string holdout_name(Holdout holdout);  // "none", "max-sparsity", ...
+std::optional<Holdout> holdout_from_name(const std::string& name);
+std::vector<std::string> holdout_names();
+// The default: max-sparsity for Eq. 6, none for the dense form.
+Holdout default_holdout(LawForm form);
+
+struct FitSettings {
+  LawForm form = LawForm::kSparse;
+  Holdout holdout = Holdout::kMaxSparsity;
+  std::vector<Theta> starts;  // empty: every start of paper_grid(form)
+  MultiStartOptions optimiser;
+  int bootstrap_samples = 0;     // K refits on runs resampled with replacement (paper: 100)
+  std::uint64_t bootstrap_seed = 1;
+  double interval_level = 0.9;   // percentile interval (5th–95th)
+};
+
+struct CoefficientInterval {
+  std::string name;  // "a", "alpha", ...
+  double value = 0, lo = 0, hi = 0;
+};
+
+struct FitResult {
+  ScalingLaw law;  // coefficients, domain, bootstrap samples; name and description left to caller
+  Theta theta{};
+  double objective = 0;
+  std::size_t starts = 0;
+  std::size_t total_iterations = 0;
+  std::size_t failed_starts = 0;
+  std::vector<FitRun> fit_runs, held_out_runs;
+  FitMetrics fit_metrics, held_out_metrics;
+  std::vector<CoefficientInterval> intervals;  // when bootstrapped
+  std::vector<std::string> warnings;
+};
+
+// Splits `runs` by `holdout`; throws Error when the held-out set would be everything.
+void split_runs(const std::vector<FitRun>& runs, Holdout holdout, std::vector<FitRun>& fit,
+                std::vector<FitRun>& held_out);
+
+// Throws moeplan::Error when the fit set has fewer runs than coefficients + 1.
+FitResult fit_law(const std::vector<FitRun>& runs, const FitSettings& settings);
+
+// The coefficients in report order, with names: a, alpha, b, beta, (c, lambda, d, delta, gamma,) e.
+std::vector<std::pair<std::string, double>> named_coefficients(const Coefficients& k, LawForm form);
+
+}  // namespace moeplan::law

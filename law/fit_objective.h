@@ -1,0 +1,65 @@
+#pragma once
+// The fitting objective of §5 / App. E (after Hoffmann et al. 2022): parameters in log space,
+// prediction log L̂ = LSE(log a − α log N, log b − β log D, log c − λ log(1−S),
+// log d − δ log(1−S) − γ log N, log e), objective Σ_runs w · Huber_δ(log L̂ − log L), δ = 1e-3.
+// The evaluation is the hot loop of `law fit` (437,400 L-BFGS starts), so it works on padded
+// structure-of-arrays data with a vectorised exp/log (law/fit_objective.cpp).
+#include <array>
+#include <cstddef>
+#include <vector>
+
+#include "law/scaling_law.h"
+
+namespace moeplan::law {
+
+inline constexpr double kHuberDelta = 1e-3;  // App. E, as Hoffmann et al.
+
+// One training run: what the CSV of a sweep holds (optional columns as 0 when absent).
+struct FitRun {
+  double total_params = 0;   // N
+  double tokens = 0;         // D
+  double sparsity = 0;       // S
+  double loss = 0;           // measured validation loss (nats)
+  double budget_flops = 0;   // C, 0 when not given
+  double active_params = 0;  // N_a, 0 when not given
+};
+
+// Parameter vector θ. Sparse (Eq. 6): (log a, α, log b, β, log c, λ, log d, δ, γ, log e);
+// dense (Chinchilla): (log a, α, log b, β, log e).
+inline constexpr int kMaxFitParams = 10;
+using Theta = std::array<double, kMaxFitParams>;
+int parameter_count(LawForm form);
+const std::vector<const char*>& parameter_names(LawForm form);  // "log_a", "alpha", ...
+Coefficients coefficients_from_theta(const Theta& theta, LawForm form);
+Theta theta_from_coefficients(const Coefficients& coefficients, LawForm form);
+
+// Huber loss with threshold `delta`: r²/2 inside, δ(|r| − δ/2) outside.
+double huber(double residual, double delta = kHuberDelta);
+
+// The runs of one fit, as padded arrays (length a multiple of the vector width; padding has
+// weight 0). `weights` are run multiplicities: 1 for a plain fit, bootstrap counts otherwise.
+class FitObjective {
+ public:
+  FitObjective(const std::vector<FitRun>& runs, LawForm form);
+  FitObjective(const std::vector<FitRun>& runs, LawForm form, const std::vector<double>& weights);
+
+  LawForm form() const { return form_; }
+  int dimension() const { return parameter_count(form_); }
+  std::size_t run_count() const { return run_count_; }
+
+  // Objective value; when `gradient` is non-null also writes dJ/dθ (dimension() entries).
+  double evaluate(const double* theta, double* gradient) const;
+  // Plain scalar evaluation with std::exp/std::log, the reference the fast path is tested on.
+  double evaluate_reference(const double* theta, double* gradient) const;
+
+ private:
+  LawForm form_;
+  std::size_t run_count_ = 0;
+  std::size_t padded_ = 0;
+  std::vector<double> log_params_, log_tokens_, log_density_, log_loss_, weight_;
+  std::vector<double> unique_log_params_, unique_log_density_;
+  std::vector<int> params_index_, density_index_;
+  std::size_t scratch_size_ = 0;
+};
+
+}  // namespace moeplan::law

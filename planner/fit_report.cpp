@@ -1,0 +1,96 @@
+#include "planner/fit_report.h"
+
+#include <cstdio>
+#include <sstream>
+
+#include "law/law_json.h"
+
+namespace moeplan::planner {
+namespace {
+
+nlohmann::json metrics_json(const law::FitMetrics& m) {
+  return {{"runs", m.runs},
+          {"mse", m.mse},
+          {"rmse", m.rmse},
+          {"mean_huber", m.mean_huber},
+          {"max_abs_error", m.max_abs_error}};
+}
+
+std::string fmt(const char* format, double x) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, format, x);
+  return buf;
+}
+
+}  // namespace
+
+nlohmann::json fit_law_json(const law::FitResult& result, const FitReportInputs& inputs) {
+  nlohmann::json j = law::law_to_json(result.law);
+  nlohmann::json fit;
+  fit["runs_file"] = inputs.runs_path;
+  fit["runs"] = inputs.runs_total;
+  fit["holdout"] = inputs.holdout;
+  fit["objective"] = "sum of Huber(delta=1e-3) on log residuals, prediction = log-sum-exp of terms";
+  fit["starts"] = result.starts;
+  fit["start_grid"] = inputs.starts;
+  fit["failed_starts"] = result.failed_starts;
+  fit["best_objective"] = result.objective;
+  fit["theta"] = nlohmann::json::object();
+  const auto& names = law::parameter_names(result.law.form);
+  for (int k = 0; k < law::parameter_count(result.law.form); ++k) fit["theta"][names[k]] = result.theta[k];
+  fit["fit_set"] = metrics_json(result.fit_metrics);
+  fit["held_out_set"] = metrics_json(result.held_out_metrics);
+  fit["seconds"] = inputs.seconds;
+  if (!result.intervals.empty()) {
+    fit["bootstrap_samples"] = result.law.bootstrap.size();
+    fit["intervals"] = nlohmann::json::object();
+    for (const auto& ci : result.intervals)
+      fit["intervals"][ci.name] = {{"value", ci.value}, {"lo", ci.lo}, {"hi", ci.hi}};
+    fit["interval_level"] = 0.9;
+  }
+  j["fit"] = fit;
+  j["warnings"] = result.warnings;
+  return j;
+}
+
+std::string fit_report_table(const law::FitResult& result, const FitReportInputs& inputs) {
+  std::ostringstream out;
+  out << "law fit: " << law::form_name(result.law.form) << " on " << inputs.runs_path << " ("
+      << inputs.runs_total << " runs: " << result.fit_runs.size() << " fit, "
+      << result.held_out_runs.size() << " held out by '" << inputs.holdout << "')\n";
+  out << "starts: " << inputs.starts << ", best objective " << fmt("%.6e", result.objective)
+      << ", " << fmt("%.1f", inputs.seconds) << " s\n\n";
+  const bool intervals = !result.intervals.empty();
+  out << "coefficient        value" << (intervals ? "      90% bootstrap interval" : "") << "\n";
+  const auto named = law::named_coefficients(result.law.coefficients, result.law.form);
+  for (std::size_t k = 0; k < named.size(); ++k) {
+    char line[160];
+    std::snprintf(line, sizeof line, "  %-10s %14.6g", named[k].first.c_str(), named[k].second);
+    out << line;
+    if (intervals) {
+      std::snprintf(line, sizeof line, "   [%.6g, %.6g]", result.intervals[k].lo, result.intervals[k].hi);
+      out << line;
+    }
+    out << "\n";
+  }
+  auto metrics = [&](const char* label, const law::FitMetrics& m) {
+    char line[200];
+    if (m.runs == 0) {
+      std::snprintf(line, sizeof line, "  %-9s %5s\n", label, "-");
+    } else {
+      std::snprintf(line, sizeof line, "  %-9s %5zu  %11.3e  %10.5f  %11.3e  %10.5f\n", label, m.runs,
+                    m.mse, m.rmse, m.mean_huber, m.max_abs_error);
+    }
+    out << line;
+  };
+  out << "\nset        runs   MSE (nats²)  RMSE (nats)  mean Huber  max |err|\n";
+  metrics("fit", result.fit_metrics);
+  metrics("held-out", result.held_out_metrics);
+  if (!result.warnings.empty()) {
+    out << "\nwarnings:\n";
+    for (const auto& w : result.warnings) out << "  - " << w << "\n";
+  }
+  return out.str();
+}
+
+}  // namespace moeplan::planner

@@ -1,0 +1,181 @@
+// `law fit` as math: recovery of known laws, held-out accuracy, the driver's equivalence with
+// exhaustive L-BFGS, bootstrap, and the ill-conditioning warnings. Reduced start sets keep
+// this fast; the full Table 2 grid is timed in bench/bench_fit.cpp.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <random>
+
+#include "law/fit_grid.h"
+#include "law/fit_law.h"
+#include "law/fit_lbfgs.h"
+#include "law/presets.h"
+#include "util/error.h"
+
+namespace moeplan::law {
+namespace {
+
+// A sweep that brackets each budget's optimum: 5 budgets × 6 sparsities × 8 sizes (60M–15B).
+std::vector<FitRun> sparse_sweep(const ScalingLaw& truth, double noise_sd, std::uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  std::normal_distribution<double> noise(0, noise_sd);
+  std::vector<FitRun> runs;
+  for (double c : {3e19, 6e19, 1e20, 3e20, 1e21})
+    for (double s : {0.0, 0.5, 0.75, 0.875, 0.9375, 0.96875})
+      for (int k = 0; k < 8; ++k) {
+        const double n = 6e7 * std::pow(1.5e10 / 6e7, k / 7.0);
+        const double na = n * (0.2 + 0.8 * (1 - s));
+        const double d = c / (6 * na);
+        runs.push_back({n, d, s, predict_loss(truth, n, d, s) * std::exp(noise(rng)), c, na});
+      }
+  return runs;
+}
+
+std::vector<FitRun> dense_sweep(const ScalingLaw& truth) {
+  std::vector<FitRun> runs;
+  for (double c : {1e18, 1e19, 1e20, 1e21})
+    for (int k = 0; k < 9; ++k) {
+      const double n = 4e7 * std::pow(250.0, k / 8.0);
+      const double d = c / (6 * n);
+      runs.push_back({n, d, 0, predict_loss(truth, n, d, 0), c, n});
+    }
+  return runs;
+}
+
+TEST(FitLaw, NoisySyntheticRunsPredictHeldOutSparsityWithin001Nats) {
+  const ScalingLaw truth = preset_law("abnar2025");
+  const auto runs = sparse_sweep(truth, 0.005, 42);  // 0.5 % multiplicative noise
+  FitSettings settings;
+  settings.starts = strided_starts(paper_grid(LawForm::kSparse), 300);
+  const FitResult result = fit_law(runs, settings);
+  ASSERT_EQ(result.held_out_runs.size(), 40u);  // S = 0.96875, the highest
+  for (const auto& r : result.held_out_runs) ASSERT_DOUBLE_EQ(r.sparsity, 0.96875);
+  // Prediction error against the noise-free law on the held-out runs.
+  double sum = 0;
+  for (const auto& r : result.held_out_runs) {
+    const double error = loss_terms(result.law.coefficients, LawForm::kSparse, r.total_params,
+                                    r.tokens, r.sparsity).total() -
+                         predict_loss(truth, r.total_params, r.tokens, r.sparsity);
+    sum += error * error;
+  }
+  const double rmse_vs_truth = std::sqrt(sum / result.held_out_runs.size());
+  EXPECT_LT(rmse_vs_truth, 0.01);
+  // Against the noisy measurements the error is the noise itself (0.5 % of ~2.7 nats).
+  EXPECT_LT(result.held_out_metrics.rmse, 0.025);
+  EXPECT_LT(result.fit_metrics.rmse, 0.02);
+  ASSERT_TRUE(result.law.domain.sparsity.has_value());
+  EXPECT_DOUBLE_EQ(result.law.domain.sparsity->hi, 0.9375);  // the fit set's range
+  ASSERT_TRUE(result.law.domain.budget_flops.has_value());
+  EXPECT_DOUBLE_EQ(result.law.domain.budget_flops->lo, 3e19);
+}
+
+TEST(FitLaw, NoiseFreeHoffmannDataGivesBackItsCoefficients) {
+  const ScalingLaw truth = preset_law("hoffmann2022");
+  FitSettings settings;
+  settings.form = LawForm::kDense;
+  settings.holdout = Holdout::kNone;  // every start of Hoffmann's grid (4,500)
+  const FitResult result = fit_law(dense_sweep(truth), settings);
+  const Coefficients& k = result.law.coefficients;
+  EXPECT_NEAR(k.a, 406.4, 0.05);
+  EXPECT_NEAR(k.b, 410.7, 0.05);
+  EXPECT_NEAR(k.e, 1.69, 0.005);
+  EXPECT_NEAR(k.alpha, 0.34, 0.005);
+  EXPECT_NEAR(k.beta, 0.28, 0.005);
+  EXPECT_EQ(result.starts, 4500u);
+  EXPECT_TRUE(result.warnings.empty());
+}
+
+TEST(FitLaw, DriverReturnsTheSameOptimumAsExhaustiveLbfgs) {
+  const auto runs = sparse_sweep(preset_law("abnar2025"), 0.005, 7);
+  const FitObjective objective(runs, LawForm::kSparse);
+  const Bounds bounds = fit_bounds(LawForm::kSparse);
+  // A small grid: Table 2's axes thinned to 2 values each (2^9 = 512 starts).
+  StartGrid grid = paper_grid(LawForm::kSparse);
+  for (auto& axis : grid.axes)
+    if (axis.size() > 1) axis = {axis.front(), axis[axis.size() / 2]};
+  const auto starts = all_starts(grid);
+  ASSERT_EQ(starts.size(), 512u);
+  const MultiStartFit exhaustive = fit_exhaustive(objective, starts, bounds);
+  for (unsigned threads : {1u, 2u, 3u}) {
+    MultiStartOptions options;
+    options.threads = threads;
+    const MultiStartFit fast = fit_multistart(objective, starts, bounds, options);
+    EXPECT_EQ(fast.starts, starts.size());
+    EXPECT_DOUBLE_EQ(fast.objective, exhaustive.objective);
+    for (int k = 0; k < 10; ++k) EXPECT_DOUBLE_EQ(fast.best[k], exhaustive.best[k]) << k;
+  }
+  // And the optimum is a real one: no start of the grid does better.
+  for (const Theta& start : strided_starts(grid, 32))
+    EXPECT_GE(minimise_from(objective, start, bounds).objective, exhaustive.objective);
+}
+
+TEST(FitLaw, BootstrapGivesIntervalsAndPredictionBands) {
+  const auto runs = sparse_sweep(preset_law("abnar2025"), 0.005, 3);
+  FitSettings settings;
+  settings.starts = strided_starts(paper_grid(LawForm::kSparse), 100);
+  settings.bootstrap_samples = 8;
+  const FitResult result = fit_law(runs, settings);
+  ASSERT_EQ(result.law.bootstrap.size(), 8u);
+  ASSERT_EQ(result.intervals.size(), 10u);
+  for (const auto& ci : result.intervals) EXPECT_LE(ci.lo, ci.hi) << ci.name;
+  EXPECT_EQ(result.intervals[1].name, "alpha");
+  const auto band = predicted_loss_interval(result.law, 1e9, 2e10, 0.5);
+  ASSERT_TRUE(band.has_value());
+  EXPECT_LT(band->hi - band->lo, 0.05);
+  // Same seed, same intervals.
+  const FitResult again = fit_law(runs, settings);
+  EXPECT_DOUBLE_EQ(again.intervals[1].lo, result.intervals[1].lo);
+}
+
+TEST(FitLaw, IllConditionedFitsAreReported) {
+  // Loss that grows with N: alpha wants to go negative and stops at its bound 0.
+  std::vector<FitRun> runs;
+  for (int i = 0; i < 12; ++i)
+    for (double s : {0.0, 0.5}) {
+      const double n = 1e8 * std::pow(2.0, i), d = 1e10;
+      runs.push_back({n, d, s, 2.0 + 0.01 * i, 0, 0});
+    }
+  FitSettings settings;
+  settings.holdout = Holdout::kNone;
+  settings.starts = strided_starts(paper_grid(LawForm::kSparse), 50);
+  const FitResult result = fit_law(runs, settings);
+  ASSERT_FALSE(result.warnings.empty());
+  bool bound = false, sparsities = false;
+  for (const auto& w : result.warnings) {
+    bound |= w.find("bound") != std::string::npos;
+    sparsities |= w.find("distinct sparsities") != std::string::npos;
+  }
+  EXPECT_TRUE(bound);
+  EXPECT_TRUE(sparsities);
+}
+
+TEST(FitLaw, TooFewRunsForTheFormIsAnError) {
+  auto runs = sparse_sweep(preset_law("abnar2025"), 0, 1);
+  runs.resize(10);  // Eq. 6 has 10 coefficients: 11 runs are needed
+  FitSettings settings;
+  settings.holdout = Holdout::kNone;
+  try {
+    fit_law(runs, settings);
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("need at least 11"), std::string::npos) << e.what();
+  }
+}
+
+TEST(FitLaw, HoldoutRules) {
+  const auto runs = sparse_sweep(preset_law("abnar2025"), 0, 1);
+  std::vector<FitRun> fit, held;
+  split_runs(runs, Holdout::kMaxBudget, fit, held);
+  EXPECT_EQ(held.size(), 48u);
+  for (const auto& r : held) EXPECT_DOUBLE_EQ(r.budget_flops, 1e21);
+  split_runs(runs, Holdout::kNone, fit, held);
+  EXPECT_EQ(fit.size(), runs.size());
+  EXPECT_TRUE(held.empty());
+  std::vector<FitRun> dense(5, FitRun{1e9, 1e10, 0, 3, 0, 0});
+  EXPECT_THROW(split_runs(dense, Holdout::kMaxSparsity, fit, held), Error);
+  EXPECT_EQ(holdout_from_name("max-sparsity"), Holdout::kMaxSparsity);
+  EXPECT_FALSE(holdout_from_name("bogus").has_value());
+}
+
+}  // namespace
+}  // namespace moeplan::law
