@@ -1,0 +1,18 @@
+#pragma once
+// The "architecture" object of a plan JSON, also accepted alone as ARCH.json:
+//   {"d_model", "n_layers", "n_heads", "experts", "active_experts", "granularity",
+//    "expert_hidden" (optional: 4·d/G), "vocab_size", "context", "tied_embeddings" (optional)}
+#include <filesystem>
+#include <nlohmann/json.hpp>
+
+#include "law/architecture.h"
+
+namespace moeplan::verify {
+
+law::MoeArchitecture architecture_from_json(const nlohmann::json& object, const std::string& where);
+nlohmann::json architecture_to_json(const law::MoeArchitecture& arch);
+
+// Reads ARCH.json (the object itself, or any JSON with an "architecture" key such as a plan).
+law::MoeArchitecture read_architecture_file(const std::filesystem::path& path);
+
+}  // namespace moeplan::verify

@@ -1,1 +1,0 @@
-// Keeps moeplan_cuda non-empty until the kernels land (verify/cuda/*.cuh).

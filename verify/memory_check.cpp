@@ -1,0 +1,71 @@
+#include "verify/memory_check.h"
+
+#include <fstream>
+#include <sstream>
+
+#include "law/memory.h"
+#include "util/error.h"
+#include "util/units.h"
+#include "verify/model_layout.h"
+#ifdef MOEPLAN_HAVE_CUDA
+#include "verify/cuda/device.h"
+#endif
+
+namespace moeplan::verify {
+
+TrainingMemory training_memory(const law::MoeArchitecture& a, std::int64_t micro_batch_sequences,
+                               const std::string& device) {
+  const double params = static_cast<double>(parameter_count(parameter_layout(a)));
+  const double b = static_cast<double>(micro_batch_sequences), s = static_cast<double>(a.context);
+  const double d = static_cast<double>(a.d_model), L = static_cast<double>(a.n_layers);
+  const double K = static_cast<double>(a.active_experts), E = static_cast<double>(a.experts);
+  const double h = static_cast<double>(a.expert_hidden), V = static_cast<double>(a.vocab_size);
+  const double H = static_cast<double>(a.n_heads), tokens = b * s;
+  TrainingMemory m;
+  if (device == "cpu") {
+    m.parameter_state_bytes = 16 * params;
+    m.activation_bytes = 4 * tokens * (L * (12 * d + K * (2 * d + 3 * h) + 2 * E + H * s) + 3 * V);
+  } else {
+    m.parameter_state_bytes = 18 * params;
+    m.activation_bytes =
+        L * (law::activation_bytes_per_layer(s, b, d, H) + tokens * K * 3 * h * 2) +
+        tokens * V * (2 + 4 + 4);
+  }
+  return m;
+}
+
+double available_host_memory_bytes() {
+  std::ifstream in("/proc/meminfo");
+  std::string line;
+  while (std::getline(in, line)) {
+    std::istringstream fields(line);
+    std::string key;
+    double kib = 0;
+    if (fields >> key >> kib && key == "MemAvailable:") return kib * 1024.0;
+  }
+  return 0;
+}
+
+void check_training_memory(const TrainingMemory& need, double available_bytes,
+                           const std::string& where) {
+  if (available_bytes <= 0 || need.total() <= available_bytes) return;
+  fail("the model does not fit: training needs about ", format_bytes(need.total()), " (",
+       format_bytes(need.parameter_state_bytes), " weights, gradients and AdamW state + ",
+       format_bytes(need.activation_bytes), " activations of one micro-batch) but ", where, " is ",
+       format_bytes(available_bytes), "; use a smaller model or --micro-batch");
+}
+
+void check_memory_before_allocating(const law::MoeArchitecture& arch,
+                                    std::int64_t micro_batch_sequences, const std::string& device) {
+  const TrainingMemory need = training_memory(arch, micro_batch_sequences, device);
+  if (device == "cpu") {
+    check_training_memory(need, available_host_memory_bytes(), "the available RAM");
+    return;
+  }
+#ifdef MOEPLAN_HAVE_CUDA
+  check_training_memory(need, static_cast<double>(cuda::device_info().free_bytes),
+                        "the GPU's free memory");
+#endif
+}
+
+}  // namespace moeplan::verify

@@ -1,0 +1,184 @@
+#include "verify/safetensors.h"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <fstream>
+#include <limits>
+#include <nlohmann/json.hpp>
+
+#include "util/error.h"
+
+namespace moeplan::verify {
+namespace {
+
+using nlohmann::json;
+
+float bf16_to_float(std::uint16_t h) {
+  const std::uint32_t bits = static_cast<std::uint32_t>(h) << 16;
+  float f;
+  std::memcpy(&f, &bits, 4);
+  return f;
+}
+
+float f16_to_float(std::uint16_t h) {
+  const std::uint32_t sign = (h >> 15) & 1u, exponent = (h >> 10) & 0x1fu, mantissa = h & 0x3ffu;
+  float magnitude;
+  if (exponent == 0) {
+    magnitude = std::ldexp(static_cast<float>(mantissa), -24);
+  } else if (exponent == 31) {
+    magnitude =
+        mantissa ? std::numeric_limits<float>::quiet_NaN() : std::numeric_limits<float>::infinity();
+  } else {
+    magnitude = std::ldexp(static_cast<float>(mantissa | 0x400u), static_cast<int>(exponent) - 25);
+  }
+  return sign ? -magnitude : magnitude;
+}
+
+}  // namespace
+
+void write_safetensors(const std::filesystem::path& path, const std::vector<HostTensor>& tensors,
+                       const std::map<std::string, std::string>& metadata) {
+  json header = json::object();
+  std::uint64_t offset = 0;
+  for (const auto& t : tensors) {
+    std::int64_t numel = 1;
+    for (auto s : t.shape) numel *= s;
+    if (numel != static_cast<std::int64_t>(t.data.size())) {
+      fail("tensor '", t.name, "' has ", t.data.size(), " values for its shape");
+    }
+    const std::uint64_t bytes = t.data.size() * sizeof(float);
+    header[t.name] = {
+        {"dtype", "F32"}, {"shape", t.shape}, {"data_offsets", {offset, offset + bytes}}};
+    offset += bytes;
+  }
+  if (!metadata.empty()) header["__metadata__"] = metadata;
+  std::string text = header.dump();
+  text.append((8 - text.size() % 8) % 8, ' ');
+  const std::uint64_t length = text.size();
+
+  const auto tmp = path.string() + ".tmp." + std::to_string(::getpid());
+  {
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    if (!out) fail("cannot write ", tmp, ": check that the directory exists and is writable");
+    char le[8];
+    for (int i = 0; i < 8; ++i) le[i] = static_cast<char>((length >> (8 * i)) & 0xffu);
+    out.write(le, 8);
+    out.write(text.data(), static_cast<std::streamsize>(text.size()));
+    for (const auto& t : tensors) {
+      out.write(reinterpret_cast<const char*>(t.data.data()),
+                static_cast<std::streamsize>(t.data.size() * sizeof(float)));
+    }
+    out.flush();
+    if (!out) {
+      std::filesystem::remove(tmp);
+      fail("cannot write ", path.string(), " (disk full?)");
+    }
+  }
+  std::error_code ec;
+  std::filesystem::rename(tmp, path, ec);
+  if (ec) {
+    std::filesystem::remove(tmp);
+    fail("cannot move the new file into place at ", path.string(), ": ", ec.message());
+  }
+}
+
+SafetensorsContent read_safetensors(const std::filesystem::path& path) {
+  const std::string where = path.string();
+  std::error_code ec;
+  const auto file_size = std::filesystem::file_size(path, ec);
+  if (ec) fail("cannot read safetensors file ", where, ": ", ec.message());
+  std::ifstream in(path, std::ios::binary);
+  unsigned char le[8];
+  if (file_size < 8 || !in.read(reinterpret_cast<char*>(le), 8)) {
+    fail(where, " is not a safetensors file: shorter than its 8-byte header length");
+  }
+  std::uint64_t length = 0;
+  for (int i = 0; i < 8; ++i) length |= static_cast<std::uint64_t>(le[i]) << (8 * i);
+  if (length > file_size - 8 || length > (100u << 20)) {
+    fail(where, " is not a valid safetensors file: header length ", length,
+         " does not fit in the file's ", file_size, " bytes");
+  }
+  std::string text(length, '\0');
+  in.read(text.data(), static_cast<std::streamsize>(length));
+  json header;
+  try {
+    header = json::parse(text);
+  } catch (const json::exception&) {
+    fail(where, " is not a valid safetensors file: its header is not JSON");
+  }
+  if (!header.is_object()) fail(where, ": the safetensors header is not a JSON object");
+  const std::uint64_t data_size = file_size - 8 - length;
+
+  SafetensorsContent content;
+  struct Entry {
+    std::uint64_t begin, end;
+    std::string name, dtype;
+    std::vector<std::int64_t> shape;
+  };
+  std::vector<Entry> entries;
+  for (const auto& [name, info] : header.items()) {
+    if (name == "__metadata__") {
+      if (!info.is_object()) fail(where, ": __metadata__ is not an object");
+      for (const auto& [k, v] : info.items()) {
+        if (!v.is_string()) fail(where, ": metadata value '", k, "' is not a string");
+        content.metadata[k] = v.get<std::string>();
+      }
+      continue;
+    }
+    try {
+      Entry e{info.at("data_offsets").at(0).get<std::uint64_t>(),
+              info.at("data_offsets").at(1).get<std::uint64_t>(), name,
+              info.at("dtype").get<std::string>(),
+              info.at("shape").get<std::vector<std::int64_t>>()};
+      entries.push_back(std::move(e));
+    } catch (const json::exception&) {
+      fail(where, ": tensor '", name, "' lacks a valid dtype, shape or data_offsets");
+    }
+  }
+  std::sort(entries.begin(), entries.end(),
+            [](const Entry& a, const Entry& b) { return a.begin < b.begin; });
+  std::uint64_t previous_end = 0;
+  for (const auto& e : entries) {
+    std::uint64_t width = 0;
+    if (e.dtype == "F32")
+      width = 4;
+    else if (e.dtype == "BF16" || e.dtype == "F16")
+      width = 2;
+    else
+      fail(where, ": tensor '", e.name, "' has dtype ", e.dtype, " (moeplan reads F32, BF16, F16)");
+    std::uint64_t numel = 1;
+    for (auto s : e.shape) {
+      if (s < 0) fail(where, ": tensor '", e.name, "' has a negative dimension");
+      numel *= static_cast<std::uint64_t>(s);
+    }
+    if (e.end < e.begin || e.end > data_size || e.begin < previous_end) {
+      fail(where, ": tensor '", e.name, "' has data offsets [", e.begin, ", ", e.end,
+           ") outside the ", data_size, "-byte data section or overlapping another tensor");
+    }
+    if (e.end - e.begin != numel * width) {
+      fail(where, ": tensor '", e.name, "' has ", e.end - e.begin,
+           " bytes but its shape and dtype need ", numel * width);
+    }
+    previous_end = e.end;
+    std::vector<char> raw(e.end - e.begin);
+    in.seekg(static_cast<std::streamoff>(8 + length + e.begin));
+    if (!in.read(raw.data(), static_cast<std::streamsize>(raw.size()))) fail("cannot read ", where);
+    HostTensor t{e.name, e.shape, std::vector<float>(numel)};
+    for (std::size_t i = 0; i < numel; ++i) {
+      if (width == 4) {
+        std::memcpy(&t.data[i], raw.data() + 4 * i, 4);
+      } else {
+        std::uint16_t h;
+        std::memcpy(&h, raw.data() + 2 * i, 2);
+        t.data[i] = e.dtype == "BF16" ? bf16_to_float(h) : f16_to_float(h);
+      }
+    }
+    content.tensors.push_back(std::move(t));
+  }
+  return content;
+}
+
+}  // namespace moeplan::verify

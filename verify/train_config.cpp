@@ -1,0 +1,60 @@
+#include "verify/train_config.h"
+
+#include "util/error.h"
+#include "verify/arch_json.h"
+
+namespace moeplan::verify {
+
+std::int64_t TrainConfig::total_steps() const {
+  return std::max<std::int64_t>(1, (tokens + tokens_per_step() - 1) / tokens_per_step());
+}
+
+void TrainConfig::validate() const {
+  law::validate(arch);
+  if (device != "cpu" && device != "cuda")
+    fail("--device must be 'cuda' or 'cpu', got '", device, "'");
+  if (random_data == !data_dir.empty())
+    fail(random_data ? "give either --data or --random-data, not both"
+                     : "give --data DIR (llm.c shards) or --random-data");
+  if (tokens <= 0) fail("--tokens must be positive, got ", tokens);
+  if (batch_sequences <= 0) fail("--batch must be positive, got ", batch_sequences);
+  if (micro_batch_sequences < 0 || batch_sequences % micro_batch() != 0) {
+    fail("--micro-batch ", micro_batch(), " must divide --batch ", batch_sequences);
+  }
+  if (!(peak_lr > 0)) fail("--lr must be positive, got ", peak_lr);
+  if (!(warmup_fraction >= 0 && warmup_fraction < 1))
+    fail("--warmup must be in [0, 1), got ", warmup_fraction);
+  if (!(final_lr_fraction >= 0 && final_lr_fraction <= 1)) {
+    fail("--final-lr-fraction must be in [0, 1], got ", final_lr_fraction);
+  }
+  if (!(adamw.weight_decay >= 0)) fail("--weight-decay must be >= 0, got ", adamw.weight_decay);
+  if (val_tokens <= 0) fail("--val-tokens must be positive, got ", val_tokens);
+  if (!write_checkpoints && checkpoint_every > 0)
+    fail("--checkpoint-every needs checkpoints; not with --no-checkpoint");
+  if (eval_every < 0 || checkpoint_every < 0 || stop_after_steps < 0)
+    fail("step intervals must be >= 0");
+}
+
+nlohmann::json TrainConfig::to_json() const {
+  return {{"architecture", architecture_to_json(arch)},
+          {"data", random_data ? std::string("random") : data_dir.string()},
+          {"tokens", tokens},
+          {"batch_sequences", batch_sequences},
+          {"micro_batch_sequences", micro_batch()},
+          {"tokens_per_step", tokens_per_step()},
+          {"steps", total_steps()},
+          {"peak_lr", peak_lr},
+          {"warmup_fraction", warmup_fraction},
+          {"final_lr_fraction", final_lr_fraction},
+          {"adamw",
+           {{"beta1", adamw.beta1},
+            {"beta2", adamw.beta2},
+            {"eps", adamw.eps},
+            {"weight_decay", adamw.weight_decay},
+            {"grad_clip", adamw.grad_clip}}},
+          {"val_tokens", val_tokens},
+          {"seed", seed},
+          {"device", device}};
+}
+
+}  // namespace moeplan::verify
