@@ -1,0 +1,214 @@
+#!/usr/bin/env bash
+# Everything the GPU machine has to check, in one call from the repo root, in about 9 minutes:
+#
+#   here, after building build/ with CUDA:   bash scripts/device.sh pack
+#     copies what the device run needs into build-device/ (git-ignored, a few MB): cli/moeplan,
+#     the gpu-label test binaries with their ctest files (test lists discovered here), and the
+#     shared libraries the binaries need that the GPU image lacks (Debian's sentencepiece).
+#   on the GPU machine (run tool, carry ["build-device", "bench/ref"]):   bash scripts/device.sh
+#     bench/ref/torch_moe_ref.py is a copy of shared/bench/torch_moe_ref.py. A carried full
+#     build/ also works once `pack` has run (it then holds device-libs/); MOEPLAN_BUILD chooses.
+#
+# Sections, each under its own time limit; one that fails is recorded and the next still runs:
+#   device     nvidia-smi, PyTorch and cuDNN versions, missing libraries, `moeplan train --info`
+#   gpu-tests  ctest -L gpu (kernels vs double loops, cuDNN vs reference attention, CUDA vs CPU
+#              training step)
+#   compare    200 steps of a small model on byte-level shards of this machine's Python sources,
+#              by moeplan (--save-init, --dump-batches, --log) and by PyTorch from the same
+#              initial weights on the same batches (bench/torch_compare.py)
+#   bench      tokens/s and MFU on the four SPEC §6 bench models, ours vs torch.compile
+#              (bench/bench_train_gpu.sh)
+# Results in $OUT (default ./device-out), 7 files: summary.txt, device.txt, gpu_tests.log,
+# compare.log, compare.json, bench.log, bench.json. Scratch in $MOEPLAN_WORK (/tmp/moeplan-device).
+# The exit status is 0 only when every section passed. MOEPLAN_TRAIN_DEVICE=cpu (and
+# BENCH_DEVICE=cpu) dry-run the compare and bench plumbing on a machine without a GPU.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+GPU_TESTS=$(for f in tests/gpu/*_test.cpp; do basename "$f" .cpp; done)
+LIB_DIR=device-libs
+
+# Shared libraries of BIN that are neither glibc/GCC runtime nor CUDA's (cuBLAS, cuDNN come
+# with the GPU image's CUDA toolkit and PyTorch wheels).
+extra_libs() {
+  ldd "$1" | awk '$2 == "=>" && $3 ~ /^\// {print $3}' |
+    grep -vE '/(libc|libm|libdl|librt|libpthread|libgcc_s|libstdc\+\+|ld-linux[^/]*)\.so' |
+    grep -vE '/lib(cu|nv)[^/]*\.so' || true
+}
+
+if [ "${1:-}" = pack ]; then
+  SRC=${MOEPLAN_BUILD:-build}
+  DST=build-device
+  [ -x "$SRC/cli/moeplan" ] || { echo "no $SRC/cli/moeplan: build first" >&2; exit 1; }
+  ldd "$SRC/cli/moeplan" | grep -q libcublas || { echo "$SRC was built without CUDA" >&2; exit 1; }
+  ctest --test-dir "$SRC" -L gpu -N >/dev/null  # discovers the test lists (runs no test)
+  rm -rf "$DST"
+  mkdir -p "$DST/cli" "$DST/tests" "$DST/$LIB_DIR"
+  cp "$SRC/cli/moeplan" "$DST/cli/"
+  sed -n 's/^CMAKE_CACHEFILE_DIR:INTERNAL=//p' "$SRC/CMakeCache.txt" >"$DST/ORIGIN"
+  echo 'subdirs("tests")' >"$DST/CTestTestfile.cmake"
+  for t in $GPU_TESTS; do
+    [ -x "$SRC/tests/$t" ] || { echo "no $SRC/tests/$t: build the gpu tests first" >&2; exit 1; }
+    cp "$SRC/tests/$t" "$SRC/tests/${t}[1]_include.cmake" "$SRC/tests/${t}[1]_tests.cmake" \
+      "$DST/tests/"
+    grep -F "/${t}[1]_include.cmake" "$SRC/tests/CTestTestfile.cmake" >>"$DST/tests/CTestTestfile.cmake"
+  done
+  mkdir -p "$SRC/$LIB_DIR"
+  for lib in $(extra_libs "$SRC/cli/moeplan"); do
+    cp -L "$lib" "$DST/$LIB_DIR/"
+    cp -L "$lib" "$SRC/$LIB_DIR/"
+  done
+  echo "packed $DST: $(du -sh "$DST" | cut -f1) (libraries: $(ls "$DST/$LIB_DIR" | tr '\n' ' '))"
+  echo "$SRC: $(du -sh "$SRC" | cut -f1) (the run tool carries at most 64 MiB with the tree)"
+  exit 0
+fi
+
+# ---- on the GPU machine ----
+OUT=${OUT:-$ROOT/device-out}
+WORK=${MOEPLAN_WORK:-/tmp/moeplan-device}
+BUDGET=${MOEPLAN_DEVICE_SECONDS:-540}
+DEADLINE=$(($(date +%s) + BUDGET))
+if [ -n "${MOEPLAN_BUILD:-}" ]; then BUILD=$MOEPLAN_BUILD
+elif [ -d build-device ]; then BUILD=build-device
+else BUILD=build; fi
+BIN=$ROOT/$BUILD/cli/moeplan
+mkdir -p "$OUT"
+rm -rf "$WORK"
+mkdir -p "$WORK"
+: >"$OUT/summary.txt"
+export PYTHONUNBUFFERED=1 PYTHONDONTWRITEBYTECODE=1
+
+# Libraries: the carried ones (pack), CUDA's, and those of the PyTorch wheels (cuDNN, cuBLAS).
+SITE=$(python3 -c 'import site; print(site.getsitepackages()[0])' 2>/dev/null || echo /nonexistent)
+LIBS=$ROOT/$BUILD/$LIB_DIR
+for d in /usr/local/cuda/lib64 /usr/local/cuda/lib $(find "$SITE/nvidia" -maxdepth 3 -type d -name lib 2>/dev/null | sort); do
+  LIBS=$LIBS:$d
+done
+export LD_LIBRARY_PATH=$LIBS${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
+export ROOT OUT WORK BIN BUILD SITE DEADLINE GPU_TESTS
+
+note() { echo "$*" | tee -a "$OUT/summary.txt"; }
+status=0
+# section NAME LIMIT LOG FUNCTION: runs FUNCTION (exported) under a time limit capped by the
+# deadline, its output to LOG and its status to summary.txt.
+section() {
+  local name=$1 limit=$2 log=$3 fn=$4 rc=0 t0=$SECONDS
+  local left=$((DEADLINE - $(date +%s) - 5))
+  [ "$left" -lt "$limit" ] && limit=$left
+  if [ "$limit" -lt 15 ]; then
+    note "$name: SKIPPED (only ${limit}s left of ${BUDGET}s)"
+    status=1
+    return 0
+  fi
+  echo "== $name (limit ${limit}s)"
+  timeout -k 10 "$limit" bash -c "set -euo pipefail; $fn" >"$log" 2>&1 || rc=$?
+  if [ "$rc" -eq 0 ]; then
+    note "$name: ok in $((SECONDS - t0))s"
+  else
+    note "$name: FAILED rc $rc in $((SECONDS - t0))s$([ "$rc" -eq 124 ] && echo ' (time limit)') - see $(basename "$log")"
+    status=1
+  fi
+  tail -n 25 "$log"
+}
+
+device_info() {
+  date -u
+  nvidia-smi || echo "nvidia-smi failed"
+  python3 -c 'import torch; print("torch", torch.__version__, "cuda", torch.version.cuda, "cudnn", torch.backends.cudnn.version(), torch.cuda.get_device_name(0))' || echo "no torch"
+  command -v ctest cmake nvcc || true
+  echo "LD_LIBRARY_PATH=$LD_LIBRARY_PATH"
+  echo "--- ldd $BIN"
+  ldd "$BIN"
+  if ldd "$BIN" | grep -q 'not found'; then
+    echo "missing libraries: run 'bash scripts/device.sh pack' on the dev machine and carry build-device"
+    exit 1
+  fi
+  echo "--- moeplan train --info"
+  "$BIN" train --info --device cuda
+}
+
+gpu_tests() {
+  # The ctest files name the build folder by its path on the dev machine: point them here. Then
+  # the discovered test lists must look newer than the binaries, or ctest rediscovers them with
+  # the dev machine's CMake module path.
+  local orig
+  orig=$(cat "$BUILD/ORIGIN" 2>/dev/null || sed -n 's/^CMAKE_CACHEFILE_DIR:INTERNAL=//p' "$BUILD/CMakeCache.txt")
+  if [ -n "$orig" ] && [ "$orig" != "$ROOT/$BUILD" ]; then
+    find "$BUILD" -maxdepth 2 -name '*.cmake' -print0 | xargs -0 sed -i "s#$orig#$ROOT/$BUILD#g"
+    echo "$ROOT/$BUILD" >"$BUILD/ORIGIN"  # rewritten: a second run must not rewrite again
+    echo "(ctest files moved from $orig to $ROOT/$BUILD)"
+  fi
+  local have_lists=1
+  for t in $GPU_TESTS; do [ -f "$BUILD/tests/${t}[1]_tests.cmake" ] || have_lists=0; done
+  if command -v ctest >/dev/null && [ "$have_lists" = 1 ]; then
+    touch "$BUILD"/tests/*"[1]_tests.cmake"
+    ctest --test-dir "$BUILD" -L gpu -j 4 --output-on-failure --timeout 120
+  else
+    echo "(no ctest or no discovered test lists: running the gpu test binaries directly)"
+    local rc=0
+    for t in $GPU_TESTS; do "$BUILD/tests/$t" || rc=1; done
+    return $rc
+  fi
+}
+
+compare() {
+  # A few MB of text: this machine's PyTorch Python sources, as bytes (vocabulary 256).
+  python3 - "$SITE" "$WORK/corpus.txt" <<'EOF'
+import os, sys
+site, out = sys.argv[1], sys.argv[2]
+root = os.path.join(site, "torch") if os.path.isdir(os.path.join(site, "torch")) else site
+total = 0
+with open(out, "wb") as o:
+    for d, dirs, fs in os.walk(root):
+        dirs.sort()
+        for f in sorted(fs):
+            if f.endswith(".py") and total < 6_000_000:
+                with open(os.path.join(d, f), "rb") as src:
+                    data = src.read()
+                o.write(data)
+                total += len(data)
+print(f"corpus: {total} bytes of Python sources under {root}")
+EOF
+  "$BIN" data prepare --input "$WORK/corpus.txt" --tokenizer bytes --out "$WORK/data"
+  "$BIN" train --device "${MOEPLAN_TRAIN_DEVICE:-cuda}" --data "$WORK/data" --d-model 128 --layers 2 --heads 2 \
+    --experts 8 --top-k 2 --granularity 2 --context 128 --batch 16 --steps 200 --lr 2e-3 \
+    --warmup 0.05 --final-lr-fraction 0.1 --weight-decay 1e-5 --grad-clip 1.0 --seed 1 \
+    --eval-every 50 --val-tokens 16384 --no-checkpoint --out "$WORK/run" \
+    --save-init "$WORK/init.safetensors" --dump-batches "$WORK/batches.bin" \
+    --log "$WORK/ours.jsonl" --summary "$WORK/ours_summary.json"
+  python3 bench/torch_compare.py --init "$WORK/init.safetensors" --batches "$WORK/batches.bin" \
+    --log "$WORK/ours.jsonl" --out "$OUT/compare.json"
+}
+
+bench() {
+  BENCH_DEADLINE=$((DEADLINE - 10)) bash bench/bench_train_gpu.sh "$BIN" "$WORK/bench" "$OUT/bench.json"
+}
+
+export -f device_info gpu_tests compare bench
+section device 60 "$OUT/device.txt" device_info
+section gpu-tests 150 "$OUT/gpu_tests.log" gpu_tests
+section compare 120 "$OUT/compare.log" compare
+[ -f bench/ref/torch_moe_ref.py ] || note "bench: bench/ref/torch_moe_ref.py is missing (carry bench/ref): torch rows will fail"
+section bench 600 "$OUT/bench.log" bench
+
+# Headline numbers.
+python3 - "$OUT" <<'EOF' | tee -a "$OUT/summary.txt" || true
+import json, os, sys
+out = sys.argv[1]
+try:
+    c = json.load(open(os.path.join(out, "compare.json")))
+    print(f"compare: {c['steps_compared']} steps, max rel loss diff {c['max_rel_diff_loss']:.4f} (step "
+          f"{c['max_rel_diff_loss_step']}), step-1 diff {c['rel_diff_loss_step1']:.2e}, final loss "
+          f"{c['final_loss']['moeplan']:.4f} vs torch {c['final_loss']['torch']:.4f}")
+except Exception as ex:
+    print("compare: no result:", repr(ex)[:200])
+try:
+    for r in json.load(open(os.path.join(out, "bench.json")))["models"]:
+        o, t = r.get("moeplan", {}), r.get("torch_compile", {})
+        print(f"bench {r['cfg']}: moeplan {o.get('tokens_per_s_steady')} tok/s (MFU {o.get('mfu_steady')}), "
+              f"torch.compile {t.get('tok_s')} tok/s (MFU {t.get('mfu_989')}), speedup {r.get('speedup')}")
+except Exception as ex:
+    print("bench: no result:", repr(ex)[:200])
+EOF
+note "done in $SECONDS s; status $status; results in $OUT"
+exit "$status"
