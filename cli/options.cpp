@@ -10,9 +10,8 @@ namespace moeplan::cli {
 
 std::optional<po::variables_map> parse_command(CommandSpec& spec,
                                                const std::vector<std::string>& args) {
-  po::options_description all("options", 100);
-  all.add(spec.options);
-  all.add_options()("help,h", "print this help and exit");
+  spec.options.add_options()("help,h", "print this help and exit");
+  const po::options_description& all = spec.options;
   po::variables_map vm;
   try {
     po::store(po::command_line_parser(args).options(all).positional(spec.positional).run(), vm);
