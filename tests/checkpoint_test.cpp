@@ -9,6 +9,7 @@
 
 #include "law/architecture.h"
 #include "tests/support/cli_runner.h"
+#include "tests/support/expect_error.h"
 #include "util/error.h"
 #include "verify/backend.h"
 #include "verify/safetensors.h"
@@ -18,14 +19,7 @@ namespace {
 
 using moeplan::testing::TempDir;
 
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "";
-}
+using moeplan::testing::error_of;
 
 // A safetensors file assembled by hand: header JSON then raw bytes.
 void write_raw_safetensors(const std::filesystem::path& p, const std::string& header,

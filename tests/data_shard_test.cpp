@@ -7,6 +7,7 @@
 #include <fstream>
 
 #include "tests/support/cli_runner.h"
+#include "tests/support/expect_error.h"
 #include "util/error.h"
 #include "verify/data_loader.h"
 #include "verify/shard.h"
@@ -16,14 +17,7 @@ namespace {
 
 using moeplan::testing::TempDir;
 
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "";
-}
+using moeplan::testing::error_of;
 
 std::array<std::int32_t, 256> header_of(const std::filesystem::path& p) {
   std::array<std::int32_t, 256> h{};

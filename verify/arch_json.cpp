@@ -43,19 +43,6 @@ law::MoeArchitecture architecture_from_json(const nlohmann::json& object,
   return a;
 }
 
-nlohmann::json architecture_to_json(const law::MoeArchitecture& a) {
-  return {{"d_model", a.d_model},
-          {"n_layers", a.n_layers},
-          {"n_heads", a.n_heads},
-          {"experts", a.experts},
-          {"active_experts", a.active_experts},
-          {"granularity", a.granularity},
-          {"expert_hidden", a.expert_hidden},
-          {"vocab_size", a.vocab_size},
-          {"context", a.context},
-          {"tied_embeddings", a.tied_embeddings}};
-}
-
 law::MoeArchitecture read_architecture_file(const std::filesystem::path& path) {
   nlohmann::json j;
   try {

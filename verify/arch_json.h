@@ -10,7 +10,6 @@
 namespace moeplan::verify {
 
 law::MoeArchitecture architecture_from_json(const nlohmann::json& object, const std::string& where);
-nlohmann::json architecture_to_json(const law::MoeArchitecture& arch);
 
 // Reads ARCH.json (the object itself, or any JSON with an "architecture" key such as a plan).
 law::MoeArchitecture read_architecture_file(const std::filesystem::path& path);

@@ -3,6 +3,7 @@
 #include <map>
 #include <nlohmann/json.hpp>
 
+#include "planner/report.h"
 #include "util/error.h"
 #include "verify/arch_json.h"
 #include "verify/model_layout.h"
@@ -85,7 +86,7 @@ void save_checkpoint(const std::filesystem::path& path, const Backend& backend,
       {"data_position", std::to_string(state.data_position)},
       {"seed", std::to_string(state.seed)},
       {"data_rng", "mt19937_64(seed*0x9E3779B97F4A7C15 + epoch), Fisher-Yates per epoch"},
-      {"architecture", architecture_to_json(backend.architecture()).dump()},
+      {"architecture", planner::architecture_to_json(backend.architecture()).dump()},
       {"train_config", state.train_config_json},
       {"backend", backend.name()}};
   write_safetensors(path, tensors, metadata);
@@ -107,7 +108,8 @@ TrainingState load_checkpoint(const std::filesystem::path& file_or_dir, Backend&
   } catch (const nlohmann::json::exception&) {
     fail(where, ": checkpoint metadata 'architecture' is not JSON");
   }
-  if (architecture_to_json(saved) != architecture_to_json(backend.architecture())) {
+  if (planner::architecture_to_json(saved) !=
+      planner::architecture_to_json(backend.architecture())) {
     fail("checkpoint ", where, " is for ", law::describe(saved), ", not ",
          law::describe(backend.architecture()));
   }

@@ -1,5 +1,6 @@
 #include "verify/train_config.h"
 
+#include "planner/report.h"
 #include "util/error.h"
 #include "verify/arch_json.h"
 
@@ -36,7 +37,7 @@ void TrainConfig::validate() const {
 }
 
 nlohmann::json TrainConfig::to_json() const {
-  return {{"architecture", architecture_to_json(arch)},
+  return {{"architecture", planner::architecture_to_json(arch)},
           {"data", random_data ? std::string("random") : data_dir.string()},
           {"tokens", tokens},
           {"batch_sequences", batch_sequences},

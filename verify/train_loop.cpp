@@ -14,6 +14,7 @@
 #include <sstream>
 
 #include "law/flops.h"
+#include "planner/report.h"
 #include "util/error.h"
 #include "util/files.h"
 #include "util/units.h"
@@ -170,7 +171,7 @@ TrainOutcome run_training(const TrainConfig& cfg, Backend& backend, std::ostream
     if (resumed) fail("--save-init writes the weights before the first step; not with --resume");
     write_safetensors(cfg.save_init_path, backend.parameters(),
                       {{"format", "moeplan-weights-1"},
-                       {"architecture", architecture_to_json(arch).dump()},
+                       {"architecture", planner::architecture_to_json(arch).dump()},
                        {"train_config", cfg.to_json().dump()}});
   }
   std::optional<TrainSampler> sampler;
@@ -265,7 +266,7 @@ TrainOutcome run_training(const TrainConfig& cfg, Backend& backend, std::ostream
         {"exit", how},
         {"device", cfg.device},
         {"data", cfg.random_data ? std::string("random") : cfg.data_dir.string()},
-        {"architecture", architecture_to_json(arch)},
+        {"architecture", planner::architecture_to_json(arch)},
         {"parameters", counts.total},
         {"active_parameters", counts.active},
         {"steps", steps},
