@@ -3,7 +3,8 @@
 // prediction log L̂ = LSE(log a − α log N, log b − β log D, log c − λ log(1−S),
 // log d − δ log(1−S) − γ log N, log e), objective Σ_runs w · Huber_δ(log L̂ − log L), δ = 1e-3.
 // The evaluation is the hot loop of `law fit` (437,400 L-BFGS starts), so it works on padded
-// structure-of-arrays data with a vectorised exp/log (law/fit_objective.cpp).
+// structure-of-arrays data with a vectorised exp/log, and computes the terms that depend on N
+// and S only once per distinct (N, S) pair of the sweep (law/fit_objective.cpp).
 #include <array>
 #include <cstddef>
 #include <vector>
@@ -58,7 +59,9 @@ class FitObjective {
   std::size_t padded_ = 0;
   std::vector<double> log_params_, log_tokens_, log_density_, log_loss_, weight_;
   std::vector<double> unique_log_params_, unique_log_density_;
-  std::vector<int> params_index_, density_index_;
+  std::vector<int> params_index_, density_index_;  // per run
+  std::vector<int> pair_index_;                    // per run (padded): its unique (N, S) pair
+  std::vector<int> pair_params_, pair_density_;    // per pair: indices into the unique tables
   std::size_t scratch_size_ = 0;
 };
 

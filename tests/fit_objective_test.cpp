@@ -24,6 +24,22 @@ std::vector<FitRun> some_runs(std::size_t count) {
   return runs;
 }
 
+// A sweep whose runs share few (N, S) pairs (3 sizes × 3 sparsities, distinct D): the
+// objective computes the N- and S-only terms once per pair and sums the gradient per pair.
+std::vector<FitRun> repeated_pair_runs(std::size_t count) {
+  std::mt19937_64 rng(5);
+  std::uniform_real_distribution<double> u(0, 1);
+  const ScalingLaw truth = preset_law("abnar2025");
+  const double sparsities[] = {0.0, 0.5, 0.75};
+  std::vector<FitRun> runs;
+  for (std::size_t i = 0; i < count; ++i) {
+    const double n = std::pow(10, 8 + double(i % 3)), s = sparsities[(i / 3) % 3];
+    const double d = std::pow(10, 9 + 3 * u(rng));
+    runs.push_back({n, d, s, predict_loss(truth, n, d, s) * (1 + 0.02 * (u(rng) - 0.5)), 0, 0});
+  }
+  return runs;
+}
+
 TEST(FitObjective, ThetaRoundTripsCoefficients) {
   const Coefficients k = preset_law("abnar2025").coefficients;
   const Coefficients back = coefficients_from_theta(theta_from_coefficients(k, LawForm::kSparse), LawForm::kSparse);
@@ -39,16 +55,19 @@ TEST(FitObjective, HuberIsQuadraticThenLinear) {
 
 TEST(FitObjective, VectorisedMatchesReferenceAcrossTheGrid) {
   for (LawForm form : {LawForm::kSparse, LawForm::kDense}) {
-    for (std::size_t count : {1u, 7u, 61u}) {  // padding: not multiples of the vector width
-      const FitObjective objective(some_runs(count), form);
-      const auto starts = strided_starts(paper_grid(form), 50);
-      for (const Theta& theta : starts) {
-        double g_fast[kMaxFitParams], g_ref[kMaxFitParams];
-        const double f_fast = objective.evaluate(theta.data(), g_fast);
-        const double f_ref = objective.evaluate_reference(theta.data(), g_ref);
-        ASSERT_NEAR(f_fast, f_ref, 1e-12 * std::fabs(f_ref) + 1e-300);
-        for (int k = 0; k < objective.dimension(); ++k)
-          ASSERT_NEAR(g_fast[k], g_ref[k], 1e-11 * (std::fabs(g_ref[k]) + 1e-3));
+    // Padding: counts that are not multiples of the vector width; runs with distinct (N, S)
+    // pairs and runs sharing a few.
+    for (std::size_t count : {1u, 7u, 61u, 1007u}) {
+      for (const auto& runs : {some_runs(count), repeated_pair_runs(count)}) {
+        const FitObjective objective(runs, form);
+        for (const Theta& theta : strided_starts(paper_grid(form), 50)) {
+          double g_fast[kMaxFitParams], g_ref[kMaxFitParams];
+          const double f_fast = objective.evaluate(theta.data(), g_fast);
+          const double f_ref = objective.evaluate_reference(theta.data(), g_ref);
+          ASSERT_NEAR(f_fast, f_ref, 1e-12 * std::fabs(f_ref) + 1e-300);
+          for (int k = 0; k < objective.dimension(); ++k)
+            ASSERT_NEAR(g_fast[k], g_ref[k], 1e-11 * (std::fabs(g_ref[k]) + 1e-3));
+        }
       }
     }
   }
