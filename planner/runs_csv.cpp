@@ -2,13 +2,12 @@
 
 #include <algorithm>
 #include <cctype>
-#include <cmath>
-#include <cstdlib>
 #include <optional>
 #include <sstream>
 
 #include "util/error.h"
 #include "util/files.h"
+#include "util/units.h"
 
 namespace moeplan::planner {
 namespace {
@@ -91,11 +90,11 @@ std::vector<law::FitRun> parse_runs_csv(const std::string& text, const std::stri
     auto value = [&](const Column& column) -> double {
       if (!column.index) return 0.0;
       const std::string& cell = fields[*column.index];
-      char* end = nullptr;
-      const double x = std::strtod(cell.c_str(), &end);
-      if (cell.empty() || end != cell.c_str() + cell.size() || !std::isfinite(x))
+      try {
+        return parse_number(cell, column.canonical);  // the CLI's strict parser: no nan/inf/hex
+      } catch (const Error&) {
         fail(where, ": ", column.canonical, " '", cell, "' is not a number");
-      return x;
+      }
     };
     law::FitRun run;
     run.total_params = value(columns[0]);

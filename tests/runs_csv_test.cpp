@@ -56,6 +56,11 @@ TEST(RunsCsv, BadFilesNameTheLine) {
   EXPECT_NE(error_of("N,D,S,loss\n1e9,1e10,0,2\n1e9,abc,0,2\n").find("runs.csv:3: tokens 'abc' is not a number"),
             std::string::npos);
   EXPECT_NE(error_of("N,D,S,loss\n1e9,1e10,0,-2\n").find("runs.csv:2: loss must be > 0"), std::string::npos);
+  // The same strict number syntax as every other moeplan input: no hex, nan or inf.
+  EXPECT_NE(error_of("N,D,S,loss\n0x1p30,1e10,0,2\n").find("runs.csv:2: params '0x1p30' is not a number"),
+            std::string::npos);
+  EXPECT_NE(error_of("N,D,S,loss\n1e9,1e10,0,nan\n").find("runs.csv:2: loss 'nan' is not a number"),
+            std::string::npos);
   EXPECT_NE(error_of("N,D,S,loss\n1e9,1e10,1.5,2\n").find("runs.csv:2: sparsity"), std::string::npos);
   EXPECT_NE(error_of("N,D,S,loss\n1e9,1e10,0\n").find("runs.csv:2: 3 fields"), std::string::npos);
   EXPECT_NE(error_of("").find("empty"), std::string::npos);
