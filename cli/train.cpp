@@ -4,6 +4,7 @@
 
 #include <iostream>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <thread>
 
 #include "cli/commands.h"
@@ -14,6 +15,7 @@
 #include "verify/arch_json.h"
 #include "verify/data_prepare.h"
 #include "verify/memory_check.h"
+#include "verify/train_config.h"
 #include "verify/train_loop.h"
 #ifdef MOEPLAN_HAVE_CUDA
 #include "verify/cuda/device.h"
@@ -26,27 +28,36 @@ std::int64_t int_option(const po::variables_map& vm, const std::string& name) {
   return parse_positive_int(vm[name].as<std::string>(), "--" + name);
 }
 
-// Defaults from a plan (planner/report_json.cpp): its "tokens" and its recipe's DeepSeek peak LR
-// and batch, warm-up and final LR fractions, where present.
-void apply_plan_recipe(const std::string& path, verify::TrainConfig* cfg, bool* have_tokens) {
-  const auto plan = nlohmann::json::parse(read_file(path), nullptr, false);
-  if (plan.is_discarded() || !plan.is_object()) return;
-  const auto number = [](const nlohmann::json& j, const char* key) -> const nlohmann::json* {
-    return j.is_object() && j.contains(key) && j[key].is_number() ? &j[key] : nullptr;
+// Defaults from a parsed plan (planner/report_json.cpp): its "tokens" and its recipe's DeepSeek
+// peak LR and batch, warm-up and final LR fractions, where present. A key that is present but
+// neither a number nor null (what a NaN is written as) is an error naming it.
+void apply_plan_recipe(const nlohmann::json& plan, const std::string& where,
+                       verify::TrainConfig* cfg, bool* have_tokens) {
+  const auto number = [&](const nlohmann::json& j, const char* key) -> const nlohmann::json* {
+    if (!j.is_object() || !j.contains(key) || j[key].is_null()) return nullptr;
+    if (!j[key].is_number())
+      fail(where, ": plan key \"", key, "\" must be a number, got ", j[key].dump());
+    return &j[key];
+  };
+  const auto object = [&](const nlohmann::json& j, const char* key) -> const nlohmann::json* {
+    if (!j.is_object() || !j.contains(key) || j[key].is_null()) return nullptr;
+    if (!j[key].is_object())
+      fail(where, ": plan key \"", key, "\" must be an object, got ", j[key].dump());
+    return &j[key];
   };
   if (const auto* t = number(plan, "tokens")) {
     cfg->tokens = static_cast<std::int64_t>(t->get<double>());
     *have_tokens = true;
   }
-  if (!plan.contains("recipe") || !plan["recipe"].is_object()) return;
-  const auto& r = plan["recipe"];
-  if (const auto* w = number(r, "warmup_fraction")) cfg->warmup_fraction = w->get<double>();
-  if (const auto* f = number(r, "final_lr_fraction")) cfg->final_lr_fraction = f->get<double>();
-  if (!r.contains("deepseek") || !r["deepseek"].is_object()) return;
-  const auto& ds = r["deepseek"];
-  if (const auto* lr = number(ds, "peak_lr")) cfg->peak_lr = lr->get<double>();
-  if (ds.contains("schedule")) {
-    if (const auto* b = number(ds["schedule"], "batch_sequences")) {
+  const auto* r = object(plan, "recipe");
+  if (!r) return;
+  if (const auto* w = number(*r, "warmup_fraction")) cfg->warmup_fraction = w->get<double>();
+  if (const auto* f = number(*r, "final_lr_fraction")) cfg->final_lr_fraction = f->get<double>();
+  const auto* ds = object(*r, "deepseek");
+  if (!ds) return;
+  if (const auto* lr = number(*ds, "peak_lr")) cfg->peak_lr = lr->get<double>();
+  if (const auto* schedule = object(*ds, "schedule")) {
+    if (const auto* b = number(*schedule, "batch_sequences")) {
       cfg->batch_sequences = std::max<std::int64_t>(1, b->get<std::int64_t>());
     }
   }
@@ -54,6 +65,7 @@ void apply_plan_recipe(const std::string& path, verify::TrainConfig* cfg, bool* 
 
 // --info: what the run would train on.
 void print_device_info(const std::string& device) {
+  verify::check_device_name(device);
   if (device == "cpu") {
     std::cout << "device: cpu\nthreads: " << std::thread::hardware_concurrency()
               << "\nmemory available: " << format_bytes(verify::available_host_memory_bytes())
@@ -148,9 +160,7 @@ int run_train(const std::vector<std::string>& args) {
   if (!parsed) return 0;
   const po::variables_map& vm = *parsed;
   verify::TrainConfig cfg;
-  cfg.device = vm["device"].as<std::string>();
-  if (cfg.device != "cuda" && cfg.device != "cpu")
-    fail("--device must be 'cuda' or 'cpu', got '", cfg.device, "'");
+  cfg.device = vm["device"].as<std::string>();  // checked by cfg.validate() in train()
   if (vm["info"].as<bool>()) {
     print_device_info(cfg.device);
     return 0;
@@ -159,17 +169,19 @@ int run_train(const std::vector<std::string>& args) {
   exclusive(vm, "resume", "init");
   exclusive(vm, "resume", "save-init");
   exclusive(vm, "tokens", "steps");
+  // --data XOR --random-data is checked by cfg.validate() in train().
   cfg.random_data = vm["random-data"].as<bool>();
-  if (cfg.random_data && vm.count("data")) fail("give either --data or --random-data, not both");
-  if (!cfg.random_data && !vm.count("data"))
-    fail("give --data DIR (llm.c shards) or --random-data");
   if (vm.count("data")) cfg.data_dir = vm["data"].as<std::string>();
 
   law::MoeArchitecture& a = cfg.arch;
   const bool from_file = vm.count("arch") || vm.count("plan");
-  if (from_file) {
-    a = verify::read_architecture_file(vm.count("arch") ? vm["arch"].as<std::string>()
-                                                        : vm["plan"].as<std::string>());
+  // A plan is parsed once: the architecture and the recipe come from the same document.
+  std::optional<nlohmann::json> plan;
+  if (vm.count("plan")) plan = verify::read_json_file(vm["plan"].as<std::string>());
+  if (plan) {
+    a = verify::architecture_from_document(*plan, vm["plan"].as<std::string>());
+  } else if (from_file) {
+    a = verify::read_architecture_file(vm["arch"].as<std::string>());
   } else {
     if (!vm.count("d-model") || !vm.count("layers")) {
       fail("give the model as --arch ARCH.json, --plan plan.json, or --d-model and --layers");
@@ -193,16 +205,18 @@ int run_train(const std::vector<std::string>& args) {
     a.expert_hidden = law::paper_expert_hidden(a.d_model, a.granularity);
   }
   if (vm.count("expert-hidden")) a.expert_hidden = int_option(vm, "expert-hidden");
-  if (a.vocab_size == 0) {
+  // Without --data or --random-data the vocabulary stays 0 and cfg.validate() says what is
+  // missing.
+  if (a.vocab_size == 0 && (cfg.random_data || !cfg.data_dir.empty())) {
     if (cfg.random_data) fail("--random-data needs --vocab V (there is no data to take it from)");
     a.vocab_size = verify::manifest_vocab_size(cfg.data_dir);
     if (a.vocab_size == 0)
       fail("give --vocab: ", cfg.data_dir.string(), " has no manifest.json to take it from");
   }
-  law::validate(a);
+  // The architecture, like the rest of cfg, is checked once by cfg.validate() in train().
 
   bool have_tokens = false;
-  if (vm.count("plan")) apply_plan_recipe(vm["plan"].as<std::string>(), &cfg, &have_tokens);
+  if (plan) apply_plan_recipe(*plan, vm["plan"].as<std::string>(), &cfg, &have_tokens);
   if (vm.count("tokens")) {
     cfg.tokens = static_cast<std::int64_t>(parse_count(vm["tokens"].as<std::string>(), "--tokens"));
     have_tokens = true;

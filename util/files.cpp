@@ -14,7 +14,8 @@ namespace moeplan {
 
 std::string read_file(const std::filesystem::path& path) {
   std::error_code ec;
-  if (std::filesystem::is_directory(path, ec)) fail("cannot read '", path.string(), "': is a directory");
+  if (std::filesystem::is_directory(path, ec))
+    fail("cannot read '", path.string(), "': is a directory");
   std::ifstream in(path, std::ios::binary);
   if (!in) fail("cannot read '", path.string(), "': ", std::strerror(errno));
   std::stringstream ss;
@@ -34,25 +35,43 @@ void check_writable(const std::filesystem::path& path) {
 }
 
 void write_file_atomic(const std::filesystem::path& path, const std::string& contents) {
+  write_file_atomic(path, [&](std::ostream& out) {
+    out.write(contents.data(), static_cast<std::streamsize>(contents.size()));
+  });
+}
+
+void write_file_atomic(const std::filesystem::path& path,
+                       const std::function<void(std::ostream&)>& write) {
   check_writable(path);
   std::random_device rd;
   auto tmp = path;
   tmp += ".tmp" + std::to_string(rd());
+  // Never throws: cleanup must not replace the error that caused it.
+  const auto remove_tmp = [&tmp] {
+    std::error_code ignored;
+    std::filesystem::remove(tmp, ignored);
+  };
   {
     std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
     if (!out) fail("cannot write '", path.string(), "': ", std::strerror(errno));
-    out.write(contents.data(), static_cast<std::streamsize>(contents.size()));
-    out.flush();
+    try {
+      write(out);
+      out.flush();
+    } catch (...) {
+      out.close();
+      remove_tmp();
+      throw;
+    }
     if (!out) {
-      std::error_code ec;
-      std::filesystem::remove(tmp, ec);
+      out.close();
+      remove_tmp();
       fail("cannot write '", path.string(), "': write failed (disk full?)");
     }
   }
   std::error_code ec;
   std::filesystem::rename(tmp, path, ec);
   if (ec) {
-    std::filesystem::remove(tmp, ec);
+    remove_tmp();
     fail("cannot write '", path.string(), "': ", ec.message());
   }
 }

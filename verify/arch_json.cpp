@@ -43,16 +43,23 @@ law::MoeArchitecture architecture_from_json(const nlohmann::json& object,
   return a;
 }
 
-law::MoeArchitecture read_architecture_file(const std::filesystem::path& path) {
-  nlohmann::json j;
+nlohmann::json read_json_file(const std::filesystem::path& path) {
   try {
-    j = nlohmann::json::parse(read_file(path));
+    return nlohmann::json::parse(read_file(path));
   } catch (const nlohmann::json::exception& e) {
     fail(path.string(), " is not valid JSON: ", e.what());
   }
-  if (j.is_object() && j.contains("architecture"))
-    return architecture_from_json(j["architecture"], path.string());
-  return architecture_from_json(j, path.string());
+}
+
+law::MoeArchitecture architecture_from_document(const nlohmann::json& document,
+                                                const std::string& where) {
+  if (document.is_object() && document.contains("architecture"))
+    return architecture_from_json(document["architecture"], where);
+  return architecture_from_json(document, where);
+}
+
+law::MoeArchitecture read_architecture_file(const std::filesystem::path& path) {
+  return architecture_from_document(read_json_file(path), path.string());
 }
 
 }  // namespace moeplan::verify

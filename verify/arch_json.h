@@ -11,6 +11,14 @@ namespace moeplan::verify {
 
 law::MoeArchitecture architecture_from_json(const nlohmann::json& object, const std::string& where);
 
+// Parses a JSON file; throws moeplan::Error naming the file when it cannot be read or parsed.
+nlohmann::json read_json_file(const std::filesystem::path& path);
+
+// The architecture of a parsed ARCH.json document: the object itself, or its "architecture"
+// key (a plan). `where` names the document in errors.
+law::MoeArchitecture architecture_from_document(const nlohmann::json& document,
+                                                const std::string& where);
+
 // Reads ARCH.json (the object itself, or any JSON with an "architecture" key such as a plan).
 law::MoeArchitecture read_architecture_file(const std::filesystem::path& path);
 

@@ -7,13 +7,25 @@
 
 namespace moeplan::verify {
 
-WindowSet::WindowSet(std::vector<ShardInfo> shards, std::int64_t seq, std::int64_t vocab_size,
-                     const std::string& what)
-    : shards_(std::move(shards)), seq_(seq), vocab_size_(vocab_size) {
+WindowSet::WindowSet(const std::vector<ShardInfo>& shards, std::int64_t seq,
+                     std::int64_t vocab_size, const std::string& what)
+    : seq_(seq) {
+  shards_.reserve(shards.size());
+  for (const ShardInfo& info : shards) shards_.emplace_back(info.path);
   for (std::size_t s = 0; s < shards_.size(); ++s) {
-    total_tokens_ += shards_[s].tokens;
-    for (std::int64_t off = 0; off + seq + 1 <= shards_[s].tokens; off += seq) {
+    const ShardInfo& info = shards_[s].info();
+    total_tokens_ += info.tokens;
+    std::int64_t covered_end = 0;  // windows overlap by one token and cover [0, covered_end)
+    for (std::int64_t off = 0; off + seq + 1 <= info.tokens; off += seq) {
       windows_.push_back({static_cast<std::int32_t>(s), off});
+      covered_end = off + seq + 1;
+    }
+    const std::int64_t bad = shards_[s].find_token_at_least(0, covered_end, vocab_size);
+    if (bad >= 0) {
+      std::int32_t id = 0;
+      shards_[s].copy_tokens(bad, 1, &id);
+      fail("token id ", id, " at position ", bad, " of ", info.path.string(),
+           " does not fit the model's vocab_size ", vocab_size);
     }
   }
   if (windows_.empty()) {
@@ -24,17 +36,14 @@ WindowSet::WindowSet(std::vector<ShardInfo> shards, std::int64_t seq, std::int64
 
 void WindowSet::append(std::int64_t index, TokenBatch* batch) const {
   const Window& w = windows_.at(static_cast<std::size_t>(index));
-  const ShardInfo& shard = shards_[static_cast<std::size_t>(w.shard)];
-  const auto tokens = read_shard_tokens(shard, w.offset, seq_ + 1);
-  for (std::int64_t i = 0; i <= seq_; ++i) {
-    const std::int32_t t = tokens[static_cast<std::size_t>(i)];
-    if (t >= vocab_size_) {
-      fail("token id ", t, " at position ", w.offset + i, " of ", shard.path.string(),
-           " does not fit the model's vocab_size ", vocab_size_);
-    }
-  }
-  batch->inputs.insert(batch->inputs.end(), tokens.begin(), tokens.end() - 1);
-  batch->targets.insert(batch->targets.end(), tokens.begin() + 1, tokens.end());
+  const MappedShard& shard = shards_[static_cast<std::size_t>(w.shard)];
+  // Inputs are tokens [offset, offset + seq), targets the same window shifted by one.
+  const std::size_t n = static_cast<std::size_t>(seq_);
+  const std::size_t in_at = batch->inputs.size(), target_at = batch->targets.size();
+  batch->inputs.resize(in_at + n);
+  batch->targets.resize(target_at + n);
+  shard.copy_tokens(w.offset, seq_, batch->inputs.data() + in_at);
+  shard.copy_tokens(w.offset + 1, seq_, batch->targets.data() + target_at);
   batch->seq = seq_;
   ++batch->count;
 }

@@ -29,8 +29,10 @@ struct TokenBatch {
 
 class WindowSet {
  public:
-  // Throws when no shard holds a full window; every token read is checked against vocab_size.
-  WindowSet(std::vector<ShardInfo> shards, std::int64_t seq, std::int64_t vocab_size,
+  // Maps every shard for the set's lifetime. Throws when no shard holds a full window, or when a
+  // token any window covers is >= vocab_size: the ids are checked once here, at the data
+  // boundary, so append() is a plain copy.
+  WindowSet(const std::vector<ShardInfo>& shards, std::int64_t seq, std::int64_t vocab_size,
             const std::string& what);
   std::int64_t size() const { return static_cast<std::int64_t>(windows_.size()); }
   std::int64_t seq() const { return seq_; }
@@ -43,9 +45,9 @@ class WindowSet {
     std::int32_t shard;
     std::int64_t offset;
   };
-  std::vector<ShardInfo> shards_;
+  std::vector<MappedShard> shards_;
   std::vector<Window> windows_;
-  std::int64_t seq_, vocab_size_, total_tokens_ = 0;
+  std::int64_t seq_, total_tokens_ = 0;
 };
 
 class TrainSampler {

@@ -23,10 +23,16 @@ TrainingMemory training_memory(const law::MoeArchitecture& a, std::int64_t micro
   const double H = static_cast<double>(a.n_heads), tokens = b * s;
   TrainingMemory m;
   if (device == "cpu") {
-    m.parameter_state_bytes = 16 * params;
+    // The Eigen reference keeps fp32 weights, grads and Adam m, v: 4 + 4 + 8 = 16 bytes. law/
+    // has no all-fp32 regime; kTrainBf16Grads (bf16 weights 2 + bf16 grads 2 + fp32 master 4 +
+    // m, v 8) has the same 16-byte total, which is all this check uses.
+    m.parameter_state_bytes =
+        law::bytes_per_param(law::MemoryRegime::kTrainBf16Grads).total() * params;
     m.activation_bytes = 4 * tokens * (L * (12 * d + K * (2 * d + 3 * h) + 2 * E + H * s) + 3 * V);
   } else {
-    m.parameter_state_bytes = 18 * params;
+    // The CUDA model is mixed precision: bf16 weights, fp32 grads, fp32 master and Adam m, v.
+    m.parameter_state_bytes =
+        law::bytes_per_param(law::MemoryRegime::kTrainMixedAdamW).total() * params;
     m.activation_bytes =
         L * (law::activation_bytes_per_layer(s, b, d, H) + tokens * K * 3 * h * 2) +
         tokens * V * (2 + 4 + 4);

@@ -1,9 +1,11 @@
 #pragma once
 // The memory check `train` does before allocating anything.
-//   cuda: per parameter fp32 master 4 + fp32 grad 4 + Adam m,v 8 + bf16 copy 2 = 18 bytes;
+//   cuda: per parameter fp32 master 4 + fp32 grad 4 + Adam m,v 8 + bf16 copy 2 = 18 bytes
+//         (law::MemoryRegime::kTrainMixedAdamW);
 //         activations per layer s·b·h·(34 + 5·a·s/h) bytes (Korthikanti et al. 2022, law/memory.h)
 //         plus the experts' K·3·h_e·2 bytes per token, plus logits b·s·V·(2 + 4 + 4) bytes.
-//   cpu:  per parameter 16 bytes (fp32 weights, grads, m, v); the reference keeps fp32
+//   cpu:  per parameter 16 bytes (fp32 weights, grads, m, v; the total of law's
+//         kTrainBf16Grads, the only 16-byte regime there); the reference keeps fp32
 //         activations: per token and layer 12·d + K·(2·d + 3·h_e) + 2·E + heads·s floats,
 //         plus 3·V floats per token for the logits.
 #include <cstdint>

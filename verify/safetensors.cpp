@@ -1,7 +1,5 @@
 #include "verify/safetensors.h"
 
-#include <unistd.h>
-
 #include <algorithm>
 #include <cmath>
 #include <cstring>
@@ -10,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "util/error.h"
+#include "util/files.h"
 
 namespace moeplan::verify {
 namespace {
@@ -59,10 +58,7 @@ void write_safetensors(const std::filesystem::path& path, const std::vector<Host
   text.append((8 - text.size() % 8) % 8, ' ');
   const std::uint64_t length = text.size();
 
-  const auto tmp = path.string() + ".tmp." + std::to_string(::getpid());
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out) fail("cannot write ", tmp, ": check that the directory exists and is writable");
+  write_file_atomic(path, [&](std::ostream& out) {
     char le[8];
     for (int i = 0; i < 8; ++i) le[i] = static_cast<char>((length >> (8 * i)) & 0xffu);
     out.write(le, 8);
@@ -71,18 +67,7 @@ void write_safetensors(const std::filesystem::path& path, const std::vector<Host
       out.write(reinterpret_cast<const char*>(t.data.data()),
                 static_cast<std::streamsize>(t.data.size() * sizeof(float)));
     }
-    out.flush();
-    if (!out) {
-      std::filesystem::remove(tmp);
-      fail("cannot write ", path.string(), " (disk full?)");
-    }
-  }
-  std::error_code ec;
-  std::filesystem::rename(tmp, path, ec);
-  if (ec) {
-    std::filesystem::remove(tmp);
-    fail("cannot move the new file into place at ", path.string(), ": ", ec.message());
-  }
+  });
 }
 
 SafetensorsContent read_safetensors(const std::filesystem::path& path) {

@@ -24,11 +24,40 @@ struct ShardInfo {
   int bytes_per_token = 2;  // 2 (uint16) or 4 (uint32)
 };
 
-// Reads and checks the header against the file size; throws moeplan::Error naming the file and
-// what is wrong (too short, bad magic, version not matching the magic, truncated, trailing bytes).
+// A shard mapped read-only into memory (POSIX mmap) for its lifetime, so reading a window on
+// the training hot path is a widening copy, with no file open, seek or read per sequence.
+// Move-only; unmaps on destruction.
+class MappedShard {
+ public:
+  // Opens, maps and checks the header against the file size; throws moeplan::Error naming the
+  // file and what is wrong (too short, bad magic, version not matching the magic, truncated,
+  // trailing bytes).
+  explicit MappedShard(const std::filesystem::path& path);
+  MappedShard(MappedShard&& other) noexcept;
+  MappedShard& operator=(MappedShard&& other) noexcept;
+  MappedShard(const MappedShard&) = delete;
+  MappedShard& operator=(const MappedShard&) = delete;
+  ~MappedShard();
+
+  const ShardInfo& info() const { return info_; }
+  // Writes tokens [begin, begin + count) widened to int32 to out[0, count); throws on a range
+  // past the end or a uint32 id that does not fit int32.
+  void copy_tokens(std::int64_t begin, std::int64_t count, std::int32_t* out) const;
+  // Index of the first token in [begin, end) whose id is >= limit, or -1 when there is none.
+  std::int64_t find_token_at_least(std::int64_t begin, std::int64_t end, std::int64_t limit) const;
+
+ private:
+  std::uint32_t token(std::int64_t i) const;
+  ShardInfo info_;
+  const unsigned char* data_ = nullptr;  // the whole file, header included
+  std::size_t mapped_bytes_ = 0;
+};
+
+// The checked header of a shard (MappedShard's checks).
 ShardInfo read_shard_header(const std::filesystem::path& path);
 
-// Tokens [begin, begin + count) of the shard, widened to int32.
+// Tokens [begin, begin + count) of the shard, widened to int32. Maps the file per call: for
+// tools and tests; the training loop holds MappedShards instead.
 std::vector<std::int32_t> read_shard_tokens(const ShardInfo& shard, std::int64_t begin,
                                             std::int64_t count);
 

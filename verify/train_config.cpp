@@ -10,13 +10,19 @@ std::int64_t TrainConfig::total_steps() const {
   return std::max<std::int64_t>(1, (tokens + tokens_per_step() - 1) / tokens_per_step());
 }
 
-void TrainConfig::validate() const {
-  law::validate(arch);
+void check_device_name(const std::string& device) {
   if (device != "cpu" && device != "cuda")
     fail("--device must be 'cuda' or 'cpu', got '", device, "'");
+}
+
+void TrainConfig::validate() const {
+  // Device and data source first: without a data source the vocabulary may be unknown (0), and
+  // "give --data" is the error that helps then.
+  check_device_name(device);
   if (random_data == !data_dir.empty())
     fail(random_data ? "give either --data or --random-data, not both"
                      : "give --data DIR (llm.c shards) or --random-data");
+  law::validate(arch);
   if (tokens <= 0) fail("--tokens must be positive, got ", tokens);
   if (batch_sequences <= 0) fail("--batch must be positive, got ", batch_sequences);
   if (micro_batch_sequences < 0 || batch_sequences % micro_batch() != 0) {

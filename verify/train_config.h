@@ -10,6 +10,10 @@
 
 namespace moeplan::verify {
 
+// Throws moeplan::Error unless `device` is "cuda" or "cpu" (TrainConfig::validate and
+// `train --info`, which needs no other setting).
+void check_device_name(const std::string& device);
+
 struct TrainConfig {
   law::MoeArchitecture arch;
   std::filesystem::path data_dir;          // llm.c shards; empty with random_data
