@@ -39,7 +39,8 @@ struct Report {
   std::int64_t context = 0;
   double six_na = 0;
   double attention = 0;
-  double flops() const { return six_na + attention; }
+  double per_token = 0;  // law::model_flops_per_token: 6·N_a + attention
+  double flops() const { return per_token; }
   planner::ActiveConvention convention() const {
     return planner::published_active_convention(hf.model_type);
   }
@@ -193,6 +194,7 @@ int run_count(const std::vector<std::string>& args) {
   r.counts = law::count_model(r.hf.model);
   r.six_na = law::six_na_flops_per_token(static_cast<double>(r.counts.active));
   r.attention = law::model_attention_flops_per_token(r.hf.model, r.context);
+  r.per_token = law::model_flops_per_token(r.hf.model, r.context);
 
   emit_output(output, format == "json" ? render_json(r) : render_table(r));
   return 0;

@@ -6,6 +6,8 @@
 #include <sstream>
 
 #include "law/fit_grid.h"
+#include "law/percentile.h"
+#include "law/run_budget.h"
 #include "util/error.h"
 #include "util/units.h"
 
@@ -17,14 +19,6 @@ std::string show(double x) {
   out.precision(4);
   out << x;
   return out.str();
-}
-
-double percentile(std::vector<double> values, double q) {
-  std::sort(values.begin(), values.end());
-  const double pos = q * static_cast<double>(values.size() - 1);
-  const auto lo = static_cast<std::size_t>(std::floor(pos));
-  const auto hi = std::min(lo + 1, values.size() - 1);
-  return values[lo] + (pos - static_cast<double>(lo)) * (values[hi] - values[lo]);
 }
 
 // θ coordinates within a hair of a bound, by name.
@@ -61,11 +55,16 @@ FittedDomain domain_of(const std::vector<FitRun>& runs, LawForm form) {
   d.total_params = range_of(runs, [](const FitRun& r) { return r.total_params; });
   d.tokens = range_of(runs, [](const FitRun& r) { return r.tokens; });
   if (form == LawForm::kSparse) d.sparsity = range_of(runs, [](const FitRun& r) { return r.sparsity; });
-  const bool all_budget = std::all_of(runs.begin(), runs.end(), [](const FitRun& r) { return r.budget_flops > 0; });
-  const bool all_active = std::all_of(runs.begin(), runs.end(), [](const FitRun& r) { return r.active_params > 0; });
-  if (all_budget) d.budget_flops = range_of(runs, [](const FitRun& r) { return r.budget_flops; });
-  else if (all_active)
-    d.budget_flops = range_of(runs, [](const FitRun& r) { return 6.0 * r.active_params * r.tokens; });
+  const BudgetSource source = budget_source(runs);
+  if (source != BudgetSource::kNone) {
+    d.budget_flops = Range{run_budget_flops(runs.front(), source),
+                           run_budget_flops(runs.front(), source)};
+    for (const auto& run : runs) {
+      const double c = run_budget_flops(run, source);
+      d.budget_flops->lo = std::min(d.budget_flops->lo, c);
+      d.budget_flops->hi = std::max(d.budget_flops->hi, c);
+    }
+  }
   return d;
 }
 
@@ -78,14 +77,24 @@ void bootstrap(const std::vector<FitRun>& fit_runs, const FitSettings& settings,
   std::mt19937_64 rng(settings.bootstrap_seed);
   std::uniform_int_distribution<std::size_t> pick(0, fit_runs.size() - 1);
   std::size_t replicates_at_bounds = 0;
+  std::size_t failed_replicates = 0;
   for (int s = 0; s < settings.bootstrap_samples; ++s) {
     std::vector<double> weights(fit_runs.size(), 0.0);
     for (std::size_t i = 0; i < fit_runs.size(); ++i) weights[pick(rng)] += 1.0;
     const FitObjective objective(fit_runs, form, weights);
     const MultiStartFit refit = fit_multistart(objective, starts, bounds, settings.optimiser);
+    if (refit.failed_starts >= refit.starts) {  // no θ at all: a zero θ would be a fake sample
+      ++failed_replicates;
+      continue;
+    }
     if (!at_bounds(refit.best, form, bounds).empty()) ++replicates_at_bounds;
     result.law.bootstrap.push_back(coefficients_from_theta(refit.best, form));
   }
+  if (failed_replicates > 0)
+    result.warnings.push_back(std::to_string(failed_replicates) + " of " +
+                              std::to_string(settings.bootstrap_samples) +
+                              " bootstrap refits failed at every start and were left out");
+  if (result.law.bootstrap.empty()) return;
   const double tail = (1.0 - settings.interval_level) / 2.0;
   const auto best = named_coefficients(result.law.coefficients, form);
   for (std::size_t k = 0; k < best.size(); ++k) {

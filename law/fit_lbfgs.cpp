@@ -3,12 +3,9 @@
 #include <dlib/optimization.h>
 
 #include <algorithm>
-#include <cstdint>
 #include <cmath>
 #include <limits>
-#include <mutex>
 #include <thread>
-#include <unordered_map>
 
 namespace moeplan::law {
 namespace {
@@ -44,19 +41,17 @@ class CachedObjective {
   mutable long evaluations_ = 0;
 };
 
-// Stops on a small relative decrease of the objective or at the iteration cap; `on_iterate`
-// may stop the search too (the fast driver's path merging).
-template <long kDim, typename Hook>
+// Stops on a small relative decrease of the objective or at the iteration cap.
+template <long kDim>
 class StopRule {
  public:
   // dlib takes the rule by value, so the count lives outside it.
-  StopRule(const LocalFitOptions& options, Hook& hook, int& iterations)
-      : options_(options), hook_(hook), iterations_(iterations) {}
-  bool should_continue_search(const Vec<kDim>& x, double f, const Vec<kDim>& /*g*/) {
+  StopRule(const LocalFitOptions& options, int& iterations)
+      : options_(options), iterations_(iterations) {}
+  bool should_continue_search(const Vec<kDim>& /*x*/, double f, const Vec<kDim>& /*g*/) {
     if (iterations_ >= options_.max_iterations) return false;
     if (iterations_ > 0 && previous_ - f <= options_.relative_tolerance * std::fabs(f))
       return false;
-    if (!hook_(x, f)) return false;
     previous_ = f;
     ++iterations_;
     return true;
@@ -64,7 +59,6 @@ class StopRule {
 
  private:
   const LocalFitOptions& options_;
-  Hook& hook_;
   int& iterations_;
   double previous_ = 0;
 };
@@ -83,14 +77,14 @@ Theta to_theta(const Vec<kDim>& v) {
   return theta;
 }
 
-template <long kDim, typename Hook>
+template <long kDim>
 LocalFit minimise(const FitObjective& objective, const Theta& start, const Bounds& bounds,
-                  const LocalFitOptions& options, Hook& hook) {
+                  const LocalFitOptions& options) {
   CachedObjective<kDim> cached(objective);
   Vec<kDim> x = dlib::clamp(to_vec<kDim>(start), to_vec<kDim>(bounds.lower),
                             to_vec<kDim>(bounds.upper));
   LocalFit fit;
-  StopRule<kDim, Hook> stop(options, hook, fit.iterations);
+  StopRule<kDim> stop(options, fit.iterations);
   fit.objective = dlib::find_min_box_constrained(
       dlib::lbfgs_search_strategy(options.lbfgs_memory), stop,
       [&](const Vec<kDim>& v) { return cached.value(v); },
@@ -100,21 +94,15 @@ LocalFit minimise(const FitObjective& objective, const Theta& start, const Bound
   return fit;
 }
 
-struct NoHook {
-  template <typename V>
-  bool operator()(const V&, double) const {
-    return true;
-  }
-};
+}  // namespace
 
-LocalFit minimise_plain(const FitObjective& objective, const Theta& start, const Bounds& bounds,
-                        const LocalFitOptions& options) {
-  NoHook hook;
-  return objective.dimension() == 10 ? minimise<10>(objective, start, bounds, options, hook)
-                                     : minimise<5>(objective, start, bounds, options, hook);
+LocalFit minimise_from(const FitObjective& objective, const Theta& start, const Bounds& bounds,
+                       const LocalFitOptions& options) {
+  return objective.dimension() == 10 ? minimise<10>(objective, start, bounds, options)
+                                     : minimise<5>(objective, start, bounds, options);
 }
 
-bool better(const LocalFit& a, double best) { return a.objective < best; }
+namespace {
 
 // Adds `fit` to the best distinct local optima, best first (ties: the one already there stays).
 void add_leader(std::vector<LocalFit>& leaders, const LocalFit& fit, int dim) {
@@ -139,7 +127,7 @@ void add_leader(std::vector<LocalFit>& leaders, const LocalFit& fit, int dim) {
 bool try_minimise(const FitObjective& objective, const Theta& start, const Bounds& bounds,
                   const LocalFitOptions& options, LocalFit& fit) {
   try {
-    fit = minimise_plain(objective, start, bounds, options);
+    fit = minimise_from(objective, start, bounds, options);
     return std::isfinite(fit.objective);
   } catch (const dlib::error&) {
     return false;
@@ -148,7 +136,7 @@ bool try_minimise(const FitObjective& objective, const Theta& start, const Bound
 
 void record(MultiStartFit& into, const LocalFit& fit, int dim) {
   into.total_iterations += fit.iterations;
-  if (better(fit, into.objective)) {
+  if (fit.objective < into.objective) {
     into.objective = fit.objective;
     into.best = fit.theta;
   }
@@ -156,11 +144,6 @@ void record(MultiStartFit& into, const LocalFit& fit, int dim) {
 }
 
 }  // namespace
-
-LocalFit minimise_from(const FitObjective& objective, const Theta& start, const Bounds& bounds,
-                       const LocalFitOptions& options) {
-  return minimise_plain(objective, start, bounds, options);
-}
 
 std::vector<Theta> all_starts(const StartGrid& grid) {
   std::vector<Theta> starts;

@@ -43,12 +43,12 @@ struct MultiStartFit {
 
 inline constexpr std::size_t kLeaderCount = 8;
 
-// The driver: every start, in contiguous chunks over threads. Each start runs exactly the local
-// minimisation of minimise_from (the vectorised objective is what makes it fast); the best
-// objective wins, ties going to the earlier start, so the result equals fit_exhaustive's.
+// The driver: every start, in contiguous chunks over threads. Each start runs minimise_from;
+// the best objective wins, ties going to the earlier start, so the best θ equals
+// fit_exhaustive's.
 MultiStartFit fit_multistart(const FitObjective& objective, const std::vector<Theta>& starts,
                              const Bounds& bounds, const MultiStartOptions& options = {});
-// The reference: plain minimise_from on every start, one thread, no merging.
+// The reference: a plain single-threaded loop of minimise_from over every start.
 MultiStartFit fit_exhaustive(const FitObjective& objective, const std::vector<Theta>& starts,
                              const Bounds& bounds, const LocalFitOptions& options = {});
 

@@ -30,6 +30,12 @@ double attention_flops_per_token(double n_layers, double context, double qk_widt
   return kFlopsPerParamFwdBwd * n_layers * context * (qk_width + v_width);
 }
 
+double six_na_plus_attention_flops_per_token(double active_params, double n_layers,
+                                             double context, double qk_width, double v_width) {
+  return six_na_flops_per_token(active_params) +
+         attention_flops_per_token(n_layers, context, qk_width, v_width);
+}
+
 double eq9_flops_per_token(const MoeArchitecture& a, bool include_router) {
   const double d = static_cast<double>(a.d_model);
   const double layers = static_cast<double>(a.n_layers);
@@ -44,9 +50,12 @@ double eq9_flops_per_token(const MoeArchitecture& a, bool include_router) {
 }
 
 double flops_per_token(const MoeArchitecture& arch, FlopsMethod method) {
+  return flops_per_token(arch, count_params(arch), method);
+}
+
+double flops_per_token(const MoeArchitecture& arch, const ParamCounts& counts, FlopsMethod method) {
   switch (method) {
-    case FlopsMethod::kSixNaD:
-      return six_na_flops_per_token(static_cast<double>(count_params(arch).active));
+    case FlopsMethod::kSixNaD: return six_na_flops_per_token(static_cast<double>(counts.active));
     case FlopsMethod::kEq9: return eq9_flops_per_token(arch, false);
     case FlopsMethod::kEq9WithRouter: return eq9_flops_per_token(arch, true);
   }

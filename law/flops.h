@@ -30,11 +30,17 @@ double six_na_flops_per_token(double active_params);
 // gives its 2·C·n_ctx·d per layer). Full, not causal, attention, as the paper counts it.
 double attention_flops_per_token(double n_layers, double context, double qk_width, double v_width);
 
+// 6·N_a plus the attention term: what the trainer counts per token (verify/, cli count).
+double six_na_plus_attention_flops_per_token(double active_params, double n_layers,
+                                             double context, double qk_width, double v_width);
+
 // Eq. 9 per token for a paper-family architecture.
 double eq9_flops_per_token(const MoeArchitecture& arch, bool include_router);
 
 // Per-token training FLOPs of `arch` by `method` (6·N_a uses the exact active count).
 double flops_per_token(const MoeArchitecture& arch, FlopsMethod method);
+// The same with `counts` = count_params(arch) already at hand (no recount).
+double flops_per_token(const MoeArchitecture& arch, const ParamCounts& counts, FlopsMethod method);
 
 // C = flops_per_token · D.
 inline double training_flops(double flops_per_token_value, double tokens) {

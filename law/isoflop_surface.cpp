@@ -6,6 +6,7 @@
 #include <limits>
 #include <map>
 
+#include "law/run_budget.h"
 #include "util/error.h"
 
 namespace moeplan::law {
@@ -106,13 +107,15 @@ IsoflopSurface fit_isoflop_surface(const std::vector<FitRun>& runs, int max_degr
 }
 
 std::vector<std::pair<double, std::vector<FitRun>>> group_by_budget(const std::vector<FitRun>& runs) {
-  const bool all_budget = std::all_of(runs.begin(), runs.end(), [](const FitRun& r) { return r.budget_flops > 0; });
-  const bool all_active = std::all_of(runs.begin(), runs.end(), [](const FitRun& r) { return r.active_params > 0; });
-  if (!all_budget && !all_active)
+  const BudgetSource source = budget_source(runs);
+  if (source == BudgetSource::kNone)
     fail("grouping runs by budget needs a budget (C) column, or active_params to compute 6·N_a·D");
   std::map<double, std::vector<FitRun>> groups;
-  for (const auto& r : runs)
-    groups[all_budget ? r.budget_flops : round_2_digits(6.0 * r.active_params * r.tokens)].push_back(r);
+  for (const auto& r : runs) {
+    // 6·N_a·D of one iso-FLOP budget differs slightly between runs: group on 2 digits.
+    const double c = run_budget_flops(r, source);
+    groups[source == BudgetSource::kColumn ? c : round_2_digits(c)].push_back(r);
+  }
   return {groups.begin(), groups.end()};
 }
 

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "law/percentile.h"
 #include "util/error.h"
 #include "util/units.h"
 
@@ -41,16 +42,8 @@ std::optional<Range> predicted_loss_interval(const ScalingLaw& law, double total
   losses.reserve(law.bootstrap.size());
   for (const auto& k : law.bootstrap)
     losses.push_back(loss_terms(k, law.form, total_params, tokens, sparsity).total());
-  std::sort(losses.begin(), losses.end());
-  // Linear-interpolated percentiles, as numpy's default.
-  auto percentile = [&](double q) {
-    const double pos = q * static_cast<double>(losses.size() - 1);
-    const auto lo = static_cast<std::size_t>(std::floor(pos));
-    const auto hi = std::min(lo + 1, losses.size() - 1);
-    return losses[lo] + (pos - static_cast<double>(lo)) * (losses[hi] - losses[lo]);
-  };
   const double tail = (1.0 - level) / 2.0;
-  return Range{percentile(tail), percentile(1.0 - tail)};
+  return Range{percentile(losses, tail), percentile(losses, 1.0 - tail)};
 }
 
 std::vector<DomainWarning> domain_warnings(const ScalingLaw& law, double budget_flops,

@@ -103,10 +103,7 @@ SearchResult search_architectures(const PlanRequest& request) {
           result.smallest_total_params = counts.total;
         }
         if (memory > cap_bytes || n > cap_params) break;  // memory and N grow with E
-        const double flops_per_token =
-            request.flops_method == law::FlopsMethod::kSixNaD
-                ? law::six_na_flops_per_token(static_cast<double>(counts.active))
-                : law::flops_per_token(arch, request.flops_method);
+        const double flops_per_token = law::flops_per_token(arch, counts, request.flops_method);
         Candidate c;
         c.tokens = budget / flops_per_token;
         c.loss = law::predict_loss(request.law, n, c.tokens, dense ? 0.0 : s);

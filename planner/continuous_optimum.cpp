@@ -133,23 +133,21 @@ BindingConstraints ContinuousProblem::binding_at(const ContinuousPoint& p, bool 
   return b;
 }
 
-ContinuousOptimum ContinuousProblem::optimum() const {
-  if (max_sparsity_ - min_sparsity_ < 1e-12) {
-    auto o = optimum_at_sparsity(min_sparsity_);
-    if (!o) fail("no model fits the memory cap");
-    return *o;
-  }
+std::optional<ContinuousOptimum> ContinuousProblem::optimum(bool respect_cap) const {
+  // A single sparsity (dense law, or equal bounds): the 1-D problem in N.
+  if (max_sparsity_ - min_sparsity_ < 1e-12) return optimum_at_sparsity(min_sparsity_, respect_cap);
   const double n_min = min_params_;
+  auto n_max_at = [&](double s) { return respect_cap ? max_params(s) : kUncappedMaxParams; };
   // The objective over (u, S); N_max(S) makes the memory cap a box constraint.
   auto loss_at = [&](double u, double s) {
-    const double n_max = max_params(s);
+    const double n_max = n_max_at(s);
     if (n_max < n_min) return kInfeasibleLoss;
     return at(log_interpolate(n_min, n_max, u), s).loss;
   };
   double best_u = 0, best_s = min_sparsity_, best = std::numeric_limits<double>::infinity();
   for (int i = 0; i <= kGridSparsity; ++i) {
     const double s = min_sparsity_ + (max_sparsity_ - min_sparsity_) * i / kGridSparsity;
-    const double n_max = max_params(s);
+    const double n_max = n_max_at(s);
     if (n_max < n_min) continue;
     for (int j = 0; j <= kGridSize; ++j) {
       const double u = static_cast<double>(j) / kGridSize;
@@ -157,7 +155,7 @@ ContinuousOptimum ContinuousProblem::optimum() const {
       if (l < best) best = l, best_u = u, best_s = s;
     }
   }
-  if (!std::isfinite(best)) fail("no model fits the memory cap at any sparsity");
+  if (!std::isfinite(best)) return std::nullopt;  // nothing fits the cap at any sparsity
 
   using column_vector = dlib::matrix<double, 0, 1>;
   auto objective = [&](const column_vector& x) { return loss_at(x(0), x(1)); };
@@ -175,8 +173,8 @@ ContinuousOptimum ContinuousProblem::optimum() const {
   double u = std::clamp(x(0), 0.0, 1.0), s = std::clamp(x(1), min_sparsity_, max_sparsity_);
   if (!(loss_at(u, s) <= best)) u = best_u, s = best_s;
   ContinuousOptimum o;
-  o.point = at(log_interpolate(n_min, max_params(s), u), s);
-  o.binding = binding_at(o.point, true);
+  o.point = at(log_interpolate(n_min, n_max_at(s), u), s);
+  o.binding = binding_at(o.point, respect_cap);
   return o;
 }
 

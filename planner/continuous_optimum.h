@@ -51,8 +51,9 @@ class ContinuousProblem {
   double min_sparsity() const { return min_sparsity_; }
   double max_sparsity() const { return max_sparsity_; }
 
-  // The 2-D optimum over (N, S). Throws moeplan::Error when no model fits.
-  ContinuousOptimum optimum() const;
+  // The 2-D optimum over (N, S) (1-D in N when the sparsity bounds are equal, as for a dense
+  // law); nullopt when no model fits the cap at any sparsity.
+  std::optional<ContinuousOptimum> optimum(bool respect_cap = true) const;
   // S*(N): the best sparsity at fixed N (nullopt when N fits at no sparsity with the cap).
   std::optional<ContinuousOptimum> optimum_at_params(double total_params,
                                                      bool respect_cap = true) const;

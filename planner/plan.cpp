@@ -65,7 +65,7 @@ PlannedModel describe_model(const law::MoeArchitecture& arch, const PlanRequest&
   m.architecture = arch;
   m.counts = law::count_params(arch);
   m.sparsity = r.law.form == law::LawForm::kDense ? 0.0 : arch.sparsity();
-  m.flops_per_token = law::flops_per_token(arch, r.flops_method);
+  m.flops_per_token = law::flops_per_token(arch, m.counts, r.flops_method);
   m.tokens = r.budget.flops / m.flops_per_token;
   m.terms = law::loss_terms(r.law, static_cast<double>(m.counts.total), m.tokens, m.sparsity);
   m.loss = m.terms.total();
@@ -100,13 +100,24 @@ PlanResult make_plan(const PlanRequest& request) {
       break;
   }
   if (!continuous) {
-    // The relaxation's memory differs slightly from the exact one: fall back to the uncapped slice.
-    continuous = r.mode == PlanMode::kFixedParams
-                     ? problem.optimum_at_params(r.target_params, false)
-                     : problem.optimum_at_sparsity(r.target_sparsity, false);
-    result.notes.push_back(
-        "the continuous slice ignores the memory cap: in the relaxation no model of this mode fits "
-        "it, while a concrete architecture does");
+    // The relaxation's memory differs slightly from the exact one, so a cap that a concrete
+    // architecture meets can leave it nothing: fall back to the uncapped problem of the mode.
+    switch (r.mode) {
+      case PlanMode::kOptimum:
+        continuous = problem.optimum(false);
+        break;
+      case PlanMode::kFixedParams:
+        continuous = problem.optimum_at_params(r.target_params, false);
+        break;
+      case PlanMode::kFixedSparsity:
+        continuous = problem.optimum_at_sparsity(r.target_sparsity, false);
+        break;
+    }
+    if (!continuous) fail_nothing_feasible(r, search);
+    result.notes.push_back(std::string("the continuous ") +
+                           (r.mode == PlanMode::kOptimum ? "optimum" : "slice") +
+                           " ignores the memory cap: in the relaxation no model of this mode fits "
+                           "it, while a concrete architecture does");
   }
   result.continuous = *continuous;
 
@@ -127,10 +138,19 @@ PlanResult make_plan(const PlanRequest& request) {
   const PlannedModel& m = result.chosen;
   const auto N = static_cast<double>(m.counts.total);
   result.loss_interval = law::predicted_loss_interval(r.law, N, m.tokens, m.sparsity);
-  const double six_na = law::flops_per_token(m.architecture, law::FlopsMethod::kSixNaD);
-  const double eq9 = law::flops_per_token(m.architecture, law::FlopsMethod::kEq9);
-  const double eq9r = law::flops_per_token(m.architecture, law::FlopsMethod::kEq9WithRouter);
-  result.flops = {six_na, eq9, eq9r, six_na * m.tokens, eq9 * m.tokens, eq9r * m.tokens};
+  auto per_token = [&](law::FlopsMethod method) {
+    return method == r.flops_method ? m.flops_per_token
+                                    : law::flops_per_token(m.architecture, m.counts, method);
+  };
+  const double six_na = per_token(law::FlopsMethod::kSixNaD);
+  const double eq9 = per_token(law::FlopsMethod::kEq9);
+  const double eq9r = per_token(law::FlopsMethod::kEq9WithRouter);
+  result.flops = {six_na,
+                  eq9,
+                  eq9r,
+                  law::training_flops(six_na, m.tokens),
+                  law::training_flops(eq9, m.tokens),
+                  law::training_flops(eq9r, m.tokens)};
   result.recipe = make_recipe(r.budget.flops, m.tokens, r.shape.context);
   result.domain_warnings = law::domain_warnings(r.law, r.budget.flops, N, m.tokens, m.sparsity);
 

@@ -1,5 +1,6 @@
 #include <cmath>
 
+#include "law/flops.h"
 #include "law/law_json.h"
 #include "planner/report.h"
 
@@ -129,7 +130,7 @@ json plan_to_json(const PlanResult& plan, const PlanSlices* slices, const PlotOu
   const FlopsSummary& f = plan.flops;
   j["flops"] = {{"method", law::flops_method_name(r.flops_method)},
                 {"per_token", m.flops_per_token},
-                {"total", m.flops_per_token * m.tokens},
+                {"total", law::training_flops(m.flops_per_token, m.tokens)},
                 {"six_na_d", f.six_na_total},
                 {"eq9", f.eq9_total},
                 {"eq9_router", f.eq9_router_total},

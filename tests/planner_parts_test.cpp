@@ -51,7 +51,7 @@ TEST(ContinuousOptimum, NoWorseThanAFineGrid) {
   r.budget.flops = 1e21;
   r.cap.bytes_per_device = 64 * 1073741824.0;
   const ContinuousProblem problem(r);
-  const ContinuousOptimum o = problem.optimum();
+  const ContinuousOptimum o = problem.optimum().value();
   double grid_best = 1e9;
   for (int i = 0; i <= 98; ++i) {
     const double s = 0.98 * i / 98;

@@ -11,6 +11,8 @@
 #include "law/flops.h"
 #include "law/memory.h"
 #include "law/presets.h"
+#include "planner/architecture_search.h"
+#include "planner/continuous_optimum.h"
 #include "util/error.h"
 
 namespace moeplan::planner {
@@ -156,6 +158,82 @@ TEST(Plan, AlternativesIncludeTheChosenAndAreFeasible) {
   const auto& chosen = plan.alternatives[plan.alternatives_chosen_index];
   EXPECT_EQ(chosen.counts.total, plan.chosen.counts.total);
   for (const auto& alt : plan.alternatives) EXPECT_GE(alt.loss, plan.chosen.loss - 1e-9);
+}
+
+// Caps from the smallest concrete model's need upward: every one a concrete architecture meets.
+std::vector<PlanRequest> caps_near_the_smallest_model(PlanRequest r) {
+  r.cap.bytes_per_device = 1.0;  // nothing fits: the search still reports the smallest model
+  const double need = search_architectures(r).smallest_memory_bytes;
+  std::vector<PlanRequest> requests;
+  for (int i = 0; i < 30; ++i) {
+    r.cap.bytes_per_device = need * std::pow(1.05, i);
+    requests.push_back(r);
+  }
+  return requests;
+}
+
+// A feasible concrete architecture always gives a plan (the continuous relaxation, whose memory
+// differs slightly from the exact count, must not veto it), and the plan meets the cap.
+void expect_plan_wherever_a_concrete_model_fits(const PlanRequest& base) {
+  for (const PlanRequest& r : caps_near_the_smallest_model(base)) {
+    const PlanResult plan = make_plan(r);
+    EXPECT_LE(plan.chosen.memory.per_device_bytes(), *r.cap.bytes_per_device);
+    EXPECT_GT(plan.continuous.point.loss, 0);
+  }
+}
+
+// A cap too small for the relaxation: no continuous point (not an exception), and the uncapped
+// problem still has its optimum (make_plan's fallback).
+void expect_no_continuous_point_under_a_tiny_cap(PlanRequest r) {
+  r.cap.bytes_per_device = 1.0;
+  const ContinuousProblem problem(r);
+  EXPECT_FALSE(problem.optimum().has_value());
+  const auto uncapped = problem.optimum(false);
+  ASSERT_TRUE(uncapped.has_value());
+  EXPECT_GT(uncapped->point.total_params, problem.min_params());
+  EXPECT_FALSE(uncapped->binding.memory);
+  EXPECT_GE(uncapped->point.sparsity, problem.min_sparsity() - 1e-12);
+  EXPECT_LE(uncapped->point.sparsity, problem.max_sparsity() + 1e-12);
+}
+
+// A cap below the smallest concrete model stays the one-line error.
+void expect_one_line_error_under_a_tiny_cap(PlanRequest r) {
+  r.cap.bytes_per_device = 1e6;
+  try {
+    make_plan(r);
+    FAIL() << "expected an error";
+  } catch (const Error& e) {
+    const std::string m = e.what();
+    EXPECT_NE(m.find("too small"), std::string::npos) << m;
+    EXPECT_EQ(m.find('\n'), std::string::npos) << m;
+  }
+}
+
+TEST(Plan, FeasibleConcreteModelAlwaysGivesAPlanInOptimumMode) {
+  expect_plan_wherever_a_concrete_model_fits(request(1e19));
+  expect_no_continuous_point_under_a_tiny_cap(request(1e19));
+  expect_one_line_error_under_a_tiny_cap(request(1e19));
+}
+
+TEST(Plan, EqualSparsityBoundsGiveAPlan) {
+  PlanRequest r = capped(1e21, 80, 8);
+  r.min_sparsity = r.max_sparsity = 0.5;
+  const PlanResult plan = make_plan(r);
+  EXPECT_NEAR(plan.continuous.point.sparsity, 0.5, 1e-12);
+  EXPECT_NEAR(plan.chosen.sparsity, 0.5, 1e-12);
+  PlanRequest tight = request(1e19);
+  tight.min_sparsity = tight.max_sparsity = 0.5;
+  expect_plan_wherever_a_concrete_model_fits(tight);
+  expect_no_continuous_point_under_a_tiny_cap(tight);
+  expect_one_line_error_under_a_tiny_cap(tight);
+}
+
+TEST(Plan, DenseLawUnderATightCapGivesAPlan) {
+  PlanRequest r = request(1e19);
+  r.law = law::preset_law("hoffmann2022");
+  expect_plan_wherever_a_concrete_model_fits(r);
+  expect_no_continuous_point_under_a_tiny_cap(r);
+  expect_one_line_error_under_a_tiny_cap(r);
 }
 
 TEST(PlanErrors, CapTooSmallNamesCapAndNeed) {

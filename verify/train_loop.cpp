@@ -109,14 +109,13 @@ std::int64_t start_up_steps(std::size_t steps_this_run) {
 
 double training_flops_per_token(const law::MoeArchitecture& a) {
   const double d = static_cast<double>(a.d_model);
-  return law::six_na_flops_per_token(static_cast<double>(law::count_params(a).active)) +
-         law::attention_flops_per_token(static_cast<double>(a.n_layers),
-                                        static_cast<double>(a.context), d, d);
+  return law::six_na_plus_attention_flops_per_token(
+      static_cast<double>(law::count_params(a).active), static_cast<double>(a.n_layers),
+      static_cast<double>(a.context), d, d);
 }
 
 TrainOutcome run_training(const TrainConfig& cfg, Backend& backend, std::ostream& out,
                           const TrainHooks& hooks) {
-  cfg.validate();
   const law::MoeArchitecture& arch = cfg.arch;
   // Outputs first: fail before any expensive work whose result could not be saved.
   std::error_code ec;
@@ -142,23 +141,24 @@ TrainOutcome run_training(const TrainConfig& cfg, Backend& backend, std::ostream
            " tokens (manifest.json) but the model's vocab_size is ", arch.vocab_size,
            "; use --vocab ", data_vocab, " or more");
     }
-    auto train_shards = find_shards(cfg.data_dir, "train");
+    const auto train_shards = find_shards(cfg.data_dir, "train");
     if (train_shards.empty()) {
       fail("no training shards (*_train_*.bin) in ", cfg.data_dir.string(),
            "; make them with 'moeplan data prepare'");
     }
-    auto val_shards = find_shards(cfg.data_dir, "val");
+    const auto val_shards = find_shards(cfg.data_dir, "val");
     if (val_shards.empty()) fail("no validation shards (*_val_*.bin) in ", cfg.data_dir.string());
-    val_batches = validation_batches(
-        WindowSet(std::move(val_shards), arch.context, arch.vocab_size, "validation"),
-        cfg.val_tokens, cfg.micro_batch());
-    train_windows.emplace(std::move(train_shards), arch.context, arch.vocab_size, "training");
+    val_batches =
+        validation_batches(WindowSet(val_shards, arch.context, arch.vocab_size, "validation"),
+                           cfg.val_tokens, cfg.micro_batch());
+    train_windows.emplace(train_shards, arch.context, arch.vocab_size, "training");
   }
 
   // Starting point.
   TrainingState state;
   state.seed = cfg.seed;
-  state.train_config_json = cfg.to_json().dump();
+  const std::string train_config_json = cfg.to_json().dump();
+  state.train_config_json = train_config_json;
   const bool resumed = !cfg.resume.empty();
   if (resumed) {
     state = load_checkpoint(cfg.resume, backend);
@@ -172,7 +172,7 @@ TrainOutcome run_training(const TrainConfig& cfg, Backend& backend, std::ostream
     write_safetensors(cfg.save_init_path, backend.parameters(),
                       {{"format", "moeplan-weights-1"},
                        {"architecture", planner::architecture_to_json(arch).dump()},
-                       {"train_config", cfg.to_json().dump()}});
+                       {"train_config", train_config_json}});
   }
   std::optional<TrainSampler> sampler;
   if (train_windows) sampler.emplace(std::move(*train_windows), state.seed);
@@ -204,6 +204,8 @@ TrainOutcome run_training(const TrainConfig& cfg, Backend& backend, std::ostream
   const std::int64_t eval_every =
       cfg.eval_every > 0 ? cfg.eval_every : std::max<std::int64_t>(1, steps / 10);
   const std::int64_t micro_batches = cfg.batch_sequences / cfg.micro_batch();
+  // Each micro-batch's share of the step: the loss scale of its gradients and of its losses.
+  const double micro_batch_weight = 1.0 / static_cast<double>(micro_batches);
   const double flops_per_token = training_flops_per_token(arch);
   const double peak_flops =
       cfg.peak_flops > 0 ? cfg.peak_flops : (cfg.device == "cuda" ? 989e12 : 0);
@@ -300,13 +302,11 @@ TrainOutcome run_training(const TrainConfig& cfg, Backend& backend, std::ostream
       const TokenBatch batch = next_batch(state.data_position, cfg.micro_batch());
       state.data_position += cfg.micro_batch();
       if (dump.is_open()) append_windows(batch, &windows);
-      const LossParts p =
-          backend.forward_backward(batch.view(), 1.0 / static_cast<double>(micro_batches));
-      const double w = 1.0 / static_cast<double>(micro_batches);
-      sum.total += w * p.total;
-      sum.ce += w * p.ce;
-      sum.aux += w * p.aux;
-      sum.z += w * p.z;
+      const LossParts p = backend.forward_backward(batch.view(), micro_batch_weight);
+      sum.total += micro_batch_weight * p.total;
+      sum.ce += micro_batch_weight * p.ce;
+      sum.aux += micro_batch_weight * p.aux;
+      sum.z += micro_batch_weight * p.z;
     }
     if (!std::isfinite(sum.total)) diverged("training loss", sum.total, lr);
     const double grad_norm = backend.optimizer_step(cfg.adamw, lr);
