@@ -32,12 +32,14 @@ struct TrainHooks {
 };
 
 // Trains `backend` per `config` (resume/init included), writing status lines to `out`.
+// `config` must have passed config.validate() (train() validates; direct callers do it).
 // Throws moeplan::Error on bad input and on divergence (NaN/Inf loss or gradient norm: which one,
 // the step, the LR and the last good checkpoint, which is left untouched).
 TrainOutcome run_training(const TrainConfig& config, Backend& backend, std::ostream& out,
                           const TrainHooks& hooks = {});
 
-// Checks memory, creates the backend for config.device, and runs run_training.
+// Validates `config`, checks memory, creates the backend for config.device, and runs
+// run_training.
 TrainOutcome train(const TrainConfig& config, std::ostream& out);
 
 // Per-token training FLOPs used for MFU: 6·N_a + attention (law/flops.h).
