@@ -179,7 +179,7 @@ int run_count(const std::vector<std::string>& args) {
   if (format != "table" && format != "json")
     throw Error(unknown_name_message("format", format, {"table", "json"}));
   const std::string output = (*vm)["output"].as<std::string>();
-  if (output != "-") check_writable(output);
+  check_output(output);
 
   Report r;
   r.source = (*vm)["hf-config"].as<std::string>();

@@ -7,7 +7,6 @@
 #include "cli/options.h"
 #include "planner/law_source.h"
 #include "util/error.h"
-#include "util/files.h"
 #include "util/units.h"
 
 namespace moeplan::cli {
@@ -45,7 +44,7 @@ int run_law_eval(const std::vector<std::string>& args) {
   if (format != "table" && format != "json")
     fail("--format must be table or json, got '", format, "'");
   const std::string output = vm->count("output") ? (*vm)["output"].as<std::string>() : "";
-  if (!output.empty() && output != "-") check_writable(output);
+  check_output(output);
   if (!vm->count("params")) fail("--params N is required");
   if (!vm->count("tokens")) fail("--tokens D is required");
   const double n = parse_count((*vm)["params"].as<std::string>(), "--params");

@@ -11,7 +11,6 @@
 #include "planner/fit_report.h"
 #include "planner/runs_csv.h"
 #include "util/error.h"
-#include "util/files.h"
 #include "util/text.h"
 #include "util/units.h"
 
@@ -83,7 +82,7 @@ int run_law_fit(const std::vector<std::string>& args) {
     starts_label = std::to_string(settings.starts.size()) + " of the paper grid's " +
                    std::to_string(grid.size()) + " starts, evenly spread";
   }
-  if (!output.empty() && output != "-") check_writable(output);
+  check_output(output);
 
   const auto runs = planner::read_runs_csv(runs_path, form == law::LawForm::kDense);
   const auto t0 = std::chrono::steady_clock::now();

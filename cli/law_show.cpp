@@ -8,7 +8,6 @@
 #include "law/presets.h"
 #include "planner/law_source.h"
 #include "util/error.h"
-#include "util/files.h"
 #include "util/units.h"
 
 namespace moeplan::cli {
@@ -82,7 +81,7 @@ int run_law_show(const std::vector<std::string>& args) {
   if (format != "table" && format != "json")
     fail("--format must be table or json, got '", format, "'");
   const std::string output = vm->count("output") ? (*vm)["output"].as<std::string>() : "";
-  if (!output.empty() && output != "-") check_writable(output);
+  check_output(output);
   const std::string name = (*vm)["law"].as<std::string>();
   const law::ScalingLaw law = planner::load_law(name);
   std::string source = law::is_preset(name) ? "preset (compiled in from presets/laws/" : "file ";

@@ -6,7 +6,6 @@
 #include "planner/runs_csv.h"
 #include "planner/surface_report.h"
 #include "util/error.h"
-#include "util/files.h"
 #include "util/text.h"
 
 namespace moeplan::cli {
@@ -37,7 +36,7 @@ int run_law_surface(const std::vector<std::string>& args) {
   if (format != "table" && format != "json") throw Error(unknown_name_message("--format", format, {"table", "json"}));
   if (max_degree < 0 || max_degree > 8) fail("--max-degree must be in 0..8, got ", max_degree);
   if (folds < 2) fail("--folds must be at least 2, got ", folds);
-  if (!output.empty() && output != "-") check_writable(output);
+  check_output(output);
   const std::string runs_path = (*vm)["runs"].as<std::string>();
   const auto runs = planner::read_runs_csv(runs_path);
   const auto analysis = planner::analyse_surfaces(runs, max_degree, folds);

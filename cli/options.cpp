@@ -31,8 +31,16 @@ std::optional<po::variables_map> parse_command(CommandSpec& spec,
   return vm;
 }
 
+namespace {
+bool is_stdout(const std::string& path) { return path.empty() || path == "-"; }
+}  // namespace
+
+void check_output(const std::string& path) {
+  if (!is_stdout(path)) check_writable(path);
+}
+
 void emit_output(const std::string& path, const std::string& text) {
-  if (path.empty() || path == "-") {
+  if (is_stdout(path)) {
     std::cout << text;
     std::cout.flush();
   } else {

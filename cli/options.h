@@ -25,6 +25,9 @@ std::optional<po::variables_map> parse_command(CommandSpec& spec,
 // Writes `text` to `path` atomically, or to stdout when `path` is empty or "-".
 void emit_output(const std::string& path, const std::string& text);
 
+// Fails before any work when emit_output(path, ...) could not write `path` (stdout always can).
+void check_output(const std::string& path);
+
 // Throws moeplan::Error when two mutually exclusive options are both given.
 void exclusive(const po::variables_map& vm, const std::string& a, const std::string& b);
 

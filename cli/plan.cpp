@@ -11,7 +11,6 @@
 #include "planner/report.h"
 #include "planner/slices.h"
 #include "util/error.h"
-#include "util/files.h"
 #include "util/text.h"
 #include "util/units.h"
 
@@ -206,7 +205,7 @@ int run_plan(const std::vector<std::string>& args) {
       throw Error(unknown_name_message("export format", *export_format, {"hf-config", "megatron"}));
     if (vm->count("format")) fail("--export writes a config instead of the report: drop --format");
   }
-  if (!output.empty() && output != "-") check_writable(output);
+  check_output(output);
 
   const PlanRequest request = plan_request(*vm);
   const planner::PlanResult plan = planner::make_plan(request);
