@@ -195,6 +195,7 @@ FitResult fit_law(const std::vector<FitRun>& runs, const FitSettings& settings) 
 
   result.theta = best.best;
   result.objective = best.objective;
+  result.grid_objective = best.grid_objective;
   result.starts = best.starts;
   result.total_iterations = best.total_iterations;
   result.failed_starts = best.failed_starts;

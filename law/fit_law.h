@@ -32,9 +32,9 @@ struct FitSettings {
   Holdout holdout = Holdout::kMaxSparsity;
   std::vector<Theta> starts;  // empty: every start of paper_grid(form)
   MultiStartOptions optimiser;
-  int bootstrap_samples = 0;     // K refits on runs resampled with replacement (paper: 100)
+  int bootstrap_samples = 0;  // K refits on runs resampled with replacement (paper: 100)
   std::uint64_t bootstrap_seed = 1;
-  double interval_level = 0.9;   // percentile interval (5th–95th)
+  double interval_level = 0.9;  // percentile interval (5th–95th)
 };
 
 struct CoefficientInterval {
@@ -45,7 +45,8 @@ struct CoefficientInterval {
 struct FitResult {
   ScalingLaw law;  // coefficients, domain, bootstrap samples; name and description left to caller
   Theta theta{};
-  double objective = 0;
+  double objective = 0;       // after the leaders' polish (law/fit_lbfgs.h)
+  double grid_objective = 0;  // the best over the starts, before the polish
   std::size_t starts = 0;
   std::size_t total_iterations = 0;
   std::size_t failed_starts = 0;

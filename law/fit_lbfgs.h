@@ -1,6 +1,8 @@
 #pragma once
 // Multi-start L-BFGS (dlib, box-constrained) over a start grid: every start is minimised and
-// the best objective wins (§5, App. E).
+// the best objective wins (§5, App. E). The few best distinct optima are then polished with a
+// much tighter stopping rule, because the law's valleys are flat (c·(1−S)^−λ and e trade off
+// when λ ≈ 0) and the grid's stopping rule ends in them early.
 #include <cstddef>
 #include <vector>
 
@@ -9,11 +11,23 @@
 
 namespace moeplan::law {
 
+// When one L-BFGS run stops: after an iteration with f_k − f_{k+1} ≤ function_tolerance ·
+// max(|f_k|, |f_{k+1}|, function_scale_floor), or at a point whose projected gradient has
+// ∞-norm ≤ gradient_tolerance, or after max_iterations. The defaults are those of
+// scipy.optimize.minimize(method="L-BFGS-B") (ftol 2.22e-9, gtol 1e-5, maxiter 15000, maxcor
+// 10), the optimiser of the Hoffmann-style fitting code the paper follows.
 struct LocalFitOptions {
-  double relative_tolerance = 1e-10;  // stop when f_prev − f ≤ tol·|f| (or tiny gradient)
-  int max_iterations = 2000;
-  int lbfgs_memory = 10;
+  double function_tolerance = 2.220446049250313e-09;
+  double function_scale_floor = 1.0;  // scipy's max(…, 1); 0 makes the test purely relative
+  double gradient_tolerance = 1e-5;   // 0 turns the gradient test off
+  int max_iterations = 15000;
+  int lbfgs_memory = 10;  // 1–63
+  // true: dlib's own lbfgs_search_strategy, the reference the fixed-size copy is tested against
+  bool dlib_search_strategy = false;
 };
+
+// The polish of the best distinct optima: relative decrease ≤ 1e-10, no gradient test.
+LocalFitOptions polish_options();
 
 struct LocalFit {
   Theta theta{};
@@ -26,31 +40,35 @@ LocalFit minimise_from(const FitObjective& objective, const Theta& start, const 
                        const LocalFitOptions& options = {});
 
 struct MultiStartOptions {
-  LocalFitOptions local;
+  LocalFitOptions local;                      // every start
+  LocalFitOptions polish = polish_options();  // then the leaders, from where they stopped
   unsigned threads = 2;
 };
 
 struct MultiStartFit {
   Theta best{};
-  double objective = 0;
+  double objective = 0;       // after the polish
+  double grid_objective = 0;  // the best over the starts, before the polish
   std::size_t starts = 0;
   std::size_t total_iterations = 0;
-  std::size_t failed_starts = 0;   // the objective turned non-finite (should not happen in bounds)
-  // The best few distinct local optima (max-norm distance in θ > 1e-3), best first: the
-  // starts of the bootstrap refits.
+  std::size_t failed_starts = 0;  // the objective turned non-finite (should not happen in bounds)
+  std::size_t polish_iterations = 0;
+  // The best few distinct local optima (max-norm distance in θ > 1e-3), best first, as
+  // polished: the starts of the bootstrap refits.
   std::vector<LocalFit> leaders;
 };
 
 inline constexpr std::size_t kLeaderCount = 8;
 
 // The driver: every start, in contiguous chunks over threads. Each start runs minimise_from;
-// the best objective wins, ties going to the earlier start, so the best θ equals
-// fit_exhaustive's.
+// the leaders are polished (spread over the threads), and the best objective wins, ties going
+// to the earlier start or leader, so the best θ equals fit_exhaustive's.
 MultiStartFit fit_multistart(const FitObjective& objective, const std::vector<Theta>& starts,
                              const Bounds& bounds, const MultiStartOptions& options = {});
-// The reference: a plain single-threaded loop of minimise_from over every start.
+// The reference: a plain single-threaded loop of minimise_from over every start, then of the
+// polish over the leaders.
 MultiStartFit fit_exhaustive(const FitObjective& objective, const std::vector<Theta>& starts,
-                             const Bounds& bounds, const LocalFitOptions& options = {});
+                             const Bounds& bounds, const MultiStartOptions& options = {});
 
 std::vector<Theta> all_starts(const StartGrid& grid);
 

@@ -7,6 +7,7 @@
 // and S only once per distinct (N, S) pair of the sweep (law/fit_objective.cpp).
 #include <array>
 #include <cstddef>
+#include <memory>
 #include <vector>
 
 #include "law/scaling_law.h"
@@ -14,6 +15,10 @@
 namespace moeplan::law {
 
 inline constexpr double kHuberDelta = 1e-3;  // App. E, as Hoffmann et al.
+
+namespace detail {
+struct FitArrays;  // the kernels' view of a FitObjective (law/fit_objective.cpp)
+}
 
 // One training run: what the CSV of a sweep holds (optional columns as 0 when absent).
 struct FitRun {
@@ -48,12 +53,25 @@ class FitObjective {
   int dimension() const { return parameter_count(form_); }
   std::size_t run_count() const { return run_count_; }
 
-  // Objective value; when `gradient` is non-null also writes dJ/dθ (dimension() entries).
+  // The scratch of one evaluation, owned by the caller (one per thread).
+  struct Workspace {
+    std::unique_ptr<double[]> scratch;  // uninitialised: every pass writes before it reads
+    std::size_t capacity = 0;
+    const FitObjective* owner = nullptr;  // whose value() last filled it, at `theta`
+    Theta theta{};
+  };
+  // Objective value; leaves in `workspace` what gradient() at the same θ needs.
+  double value(const double* theta, Workspace& workspace) const;
+  // dJ/dθ (dimension() entries): finishes from value()'s workspace when it holds this θ (an
+  // L-BFGS line search rejects about a third of its points and needs no gradient there).
+  void gradient(const double* theta, Workspace& workspace, double* gradient) const;
+  // Both at once; when `gradient` is non-null also writes dJ/dθ.
   double evaluate(const double* theta, double* gradient) const;
   // Plain scalar evaluation with std::exp/std::log, the reference the fast path is tested on.
   double evaluate_reference(const double* theta, double* gradient) const;
 
  private:
+  detail::FitArrays arrays(Workspace& workspace) const;
   LawForm form_;
   std::size_t run_count_ = 0;
   std::size_t padded_ = 0;
@@ -62,7 +80,10 @@ class FitObjective {
   std::vector<int> params_index_, density_index_;  // per run
   std::vector<int> pair_index_;                    // per run (padded): its unique (N, S) pair
   std::vector<int> pair_params_, pair_density_;    // per pair: indices into the unique tables
+  std::vector<int> pair_begin_;                    // pairs + 1: first run of each pair (sorted)
+  std::vector<double> pair_log_params_, pair_log_density_;  // per pair
   std::size_t scratch_size_ = 0;
+  double max_abs_log_params_ = 0, max_abs_log_tokens_ = 0, max_abs_log_density_ = 0;
 };
 
 }  // namespace moeplan::law

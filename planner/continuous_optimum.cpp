@@ -1,6 +1,6 @@
 #include "planner/continuous_optimum.h"
 
-#include <dlib/optimization.h>
+#include "util/dlib.h"
 
 #include <algorithm>
 #include <cmath>

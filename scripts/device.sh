@@ -15,12 +15,14 @@
 #              training step)
 #   compare    200 steps of a small model on byte-level shards of this machine's Python sources,
 #              by moeplan (--save-init, --dump-batches, --log) and by PyTorch from the same
-#              initial weights on the same batches (bench/torch_compare.py)
+#              initial weights on the same batches, in bf16 autocast and in fp32 as the yardstick
+#              for bf16 noise (bench/torch_compare.py)
 #   bench      tokens/s and MFU on the four SPEC §6 bench models, ours vs torch.compile
 #              (bench/bench_train_gpu.sh)
 # Results in $OUT (default ./device-out), 7 files: summary.txt, device.txt, gpu_tests.log,
 # compare.log, compare.json, bench.log, bench.json. Scratch in $MOEPLAN_WORK (/tmp/moeplan-device).
-# The exit status is 0 only when every section passed. MOEPLAN_TRAIN_DEVICE=cpu (and
+# The exit status is 0 only when every section passed. MOEPLAN_DEVICE_SECTIONS (default "device
+# gpu-tests compare bench") runs only the sections named. MOEPLAN_TRAIN_DEVICE=cpu (and
 # BENCH_DEVICE=cpu) dry-run the compare and bench plumbing on a machine without a GPU.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -93,6 +95,10 @@ status=0
 # deadline, its output to LOG and its status to summary.txt.
 section() {
   local name=$1 limit=$2 log=$3 fn=$4 rc=0 t0=$SECONDS
+  case " ${MOEPLAN_DEVICE_SECTIONS:-device gpu-tests compare bench} " in
+    *" $name "*) ;;
+    *) note "$name: not run (MOEPLAN_DEVICE_SECTIONS)"; return 0 ;;
+  esac
   local left=$((DEADLINE - $(date +%s) - 5))
   [ "$left" -lt "$limit" ] && limit=$left
   if [ "$limit" -lt 15 ]; then
@@ -195,6 +201,7 @@ section bench 600 "$OUT/bench.log" bench
 python3 - "$OUT" <<'EOF' | tee -a "$OUT/summary.txt" || true
 import json, os, sys
 out = sys.argv[1]
+c = {}
 try:
     c = json.load(open(os.path.join(out, "compare.json")))
     print(f"compare: {c['steps_compared']} steps, max rel loss diff {c['max_rel_diff_loss']:.4f} (step "
@@ -202,6 +209,18 @@ try:
           f"{c['final_loss']['moeplan']:.4f} vs torch {c['final_loss']['torch']:.4f}")
 except Exception as ex:
     print("compare: no result:", repr(ex)[:200])
+try:
+    y, m = c.get("torch_bf16_vs_fp32"), c.get("moeplan_vs_torch_fp32")
+    if y and m:
+        k = "mean_signed_rel_diff_loss_last_half"
+        print(f"compare yardstick, loss rel diff to torch fp32 (max / mean / last-half signed mean): "
+              f"moeplan {m['max_rel_diff_loss']:.4f} / {m['mean_rel_diff_loss']:.4f} / {m[k]:+.2e}, "
+              f"torch bf16 {y['max_rel_diff_loss']:.4f} / {y['mean_rel_diff_loss']:.4f} / {y[k]:+.2e}; "
+              f"moeplan vs torch bf16 last-half signed mean {c[k]:+.2e}")
+    elif c:
+        print("compare yardstick: no fp32 arm in compare.json (--no-fp32?)")
+except Exception as ex:
+    print("compare yardstick: no result:", repr(ex)[:200])
 try:
     for r in json.load(open(os.path.join(out, "bench.json")))["models"]:
         o, t = r.get("moeplan", {}), r.get("torch_compile", {})

@@ -7,7 +7,7 @@ packages=(
   cmake g++ make pkg-config
   libboost-program-options-dev   # CLI
   libeigen3-dev                  # CPU reference model, isoFLOP least squares
-  libdlib-dev libblas-dev        # L-BFGS / box-constrained optimisation (header-only use; dlib headers need BLAS)
+  libdlib-dev                    # L-BFGS / box-constrained optimisation (header-only; BLAS bindings off)
   libgtest-dev                   # tests
   nlohmann-json3-dev             # JSON reports, presets, configs
   libsentencepiece-dev           # BPE tokenizer for `data prepare`

@@ -1,11 +1,12 @@
 // The fitting objective: the vectorised evaluation against the plain one, and its gradient.
+#include "law/fit_objective.h"
+
 #include <gtest/gtest.h>
 
 #include <cmath>
 #include <random>
 
 #include "law/fit_grid.h"
-#include "law/fit_objective.h"
 #include "law/presets.h"
 
 namespace moeplan::law {
@@ -42,7 +43,8 @@ std::vector<FitRun> repeated_pair_runs(std::size_t count) {
 
 TEST(FitObjective, ThetaRoundTripsCoefficients) {
   const Coefficients k = preset_law("abnar2025").coefficients;
-  const Coefficients back = coefficients_from_theta(theta_from_coefficients(k, LawForm::kSparse), LawForm::kSparse);
+  const Coefficients back =
+      coefficients_from_theta(theta_from_coefficients(k, LawForm::kSparse), LawForm::kSparse);
   EXPECT_NEAR(back.a, k.a, 1e-9 * k.a);
   EXPECT_DOUBLE_EQ(back.lambda, k.lambda);
   EXPECT_NEAR(back.e, k.e, 1e-12);
@@ -73,6 +75,42 @@ TEST(FitObjective, VectorisedMatchesReferenceAcrossTheGrid) {
   }
 }
 
+// θ far outside the bounds (exponents past ±700) takes the clamped path; it must still agree
+// with the reference where that is finite, and stay finite.
+TEST(FitObjective, ExtremeThetaTakesTheClampedPathAndStaysFinite) {
+  for (LawForm form : {LawForm::kSparse, LawForm::kDense}) {
+    const FitObjective objective(some_runs(61), form);
+    Theta theta = strided_starts(paper_grid(form), 10)[4];
+    theta[1] = 40;  // α: a·N^−α underflows (|exponent| ≈ 40·ln N ≫ 700)
+    double g_fast[kMaxFitParams], g_ref[kMaxFitParams];
+    const double f_fast = objective.evaluate(theta.data(), g_fast);
+    const double f_ref = objective.evaluate_reference(theta.data(), g_ref);
+    ASSERT_TRUE(std::isfinite(f_fast));
+    EXPECT_NEAR(f_fast, f_ref, 1e-12 * std::fabs(f_ref));
+    for (int k = 0; k < objective.dimension(); ++k) {
+      ASSERT_TRUE(std::isfinite(g_fast[k])) << k;
+      EXPECT_NEAR(g_fast[k], g_ref[k], 1e-11 * (std::fabs(g_ref[k]) + 1e-3)) << k;
+    }
+  }
+}
+
+// value() then gradient() on a caller's workspace equals evaluate(); a gradient at another θ
+// than the workspace holds recomputes the value first.
+TEST(FitObjective, LazyGradientFromTheWorkspaceEqualsEvaluate) {
+  const FitObjective objective(repeated_pair_runs(61), LawForm::kSparse);
+  const auto starts = strided_starts(paper_grid(LawForm::kSparse), 10);
+  FitObjective::Workspace workspace;
+  double g_lazy[kMaxFitParams], g_both[kMaxFitParams];
+  EXPECT_EQ(objective.value(starts[2].data(), workspace),
+            objective.evaluate(starts[2].data(), g_both));
+  objective.gradient(starts[2].data(), workspace, g_lazy);
+  for (int k = 0; k < 10; ++k) EXPECT_EQ(g_lazy[k], g_both[k]) << k;
+  objective.value(starts[5].data(), workspace);
+  objective.gradient(starts[7].data(), workspace, g_lazy);  // not the workspace's θ
+  objective.evaluate(starts[7].data(), g_both);
+  for (int k = 0; k < 10; ++k) EXPECT_EQ(g_lazy[k], g_both[k]) << k;
+}
+
 TEST(FitObjective, GradientMatchesFiniteDifferences) {
   const FitObjective objective(some_runs(40), LawForm::kSparse);
   Theta theta = theta_from_coefficients(preset_law("abnar2025").coefficients, LawForm::kSparse);
@@ -84,7 +122,9 @@ TEST(FitObjective, GradientMatchesFiniteDifferences) {
     const double h = 1e-6;
     plus[k] += h;
     minus[k] -= h;
-    const double numeric = (objective.evaluate(plus.data(), nullptr) - objective.evaluate(minus.data(), nullptr)) / (2 * h);
+    const double numeric =
+        (objective.evaluate(plus.data(), nullptr) - objective.evaluate(minus.data(), nullptr)) /
+        (2 * h);
     EXPECT_NEAR(g[k], numeric, 1e-6 * (std::fabs(numeric) + 1e-4)) << "parameter " << k;
   }
 }
@@ -97,7 +137,8 @@ TEST(FitObjective, WeightsActAsRunMultiplicities) {
   doubled.push_back(runs[0]);
   const FitObjective repeated(doubled, LawForm::kSparse);
   const Theta theta = strided_starts(paper_grid(LawForm::kSparse), 10)[3];
-  EXPECT_NEAR(weighted.evaluate(theta.data(), nullptr), repeated.evaluate(theta.data(), nullptr), 1e-12);
+  EXPECT_NEAR(weighted.evaluate(theta.data(), nullptr), repeated.evaluate(theta.data(), nullptr),
+              1e-12);
 }
 
 TEST(FitGrid, Table2GridHas437400Starts) {
@@ -111,7 +152,8 @@ TEST(FitGrid, Table2GridHas437400Starts) {
   EXPECT_EQ(paper_grid(LawForm::kDense).size(), 4500u);
   // The bounds contain every start and Table 3.
   const Bounds b = fit_bounds(LawForm::kSparse);
-  const Theta table3 = theta_from_coefficients(preset_law("abnar2025").coefficients, LawForm::kSparse);
+  const Theta table3 =
+      theta_from_coefficients(preset_law("abnar2025").coefficients, LawForm::kSparse);
   for (int k = 0; k < 10; ++k) {
     for (double v : grid.axes[k]) EXPECT_TRUE(v >= b.lower[k] && v <= b.upper[k]);
     EXPECT_TRUE(table3[k] > b.lower[k] && table3[k] < b.upper[k]);

@@ -208,26 +208,34 @@ TEST(GpuExperts, GroupedSwigluForwardBackwardMatchDouble) {
   experts_backward(blas, dw1.get(), dw3.get(), dw2.get(), offsets, shape, a,
                    {ddys.get(), dact.get(), dgate.get(), dup.get(), dxs.get()}, g1.get(), g3.get(),
                    g2.get(), nullptr);
+  // The reference rounds to bf16 where the kernels store bf16 (gate, up, act, dgate, dup) and is
+  // double everywhere else. The weight gradients sum over an expert's rows with cancellation, so a
+  // reference without those roundings differs from correct kernels by more than the bf16 tolerance.
+  const auto bf = [](double v) { return double(round_bf16(float(v))); };
   std::vector<double> want_ys(std::size_t(N) * d, 0), want_dxs(std::size_t(N) * d, 0),
       want_g1(w1.size(), 0), want_g3(w3.size(), 0), want_g2(w2.size(), 0);
   for (int e = 0; e < E; ++e)
     for (int r = offsets[e]; r < offsets[e + 1]; ++r) {
       std::vector<double> gg(h, 0), uu(h, 0), aa(h), da(h, 0);
-      for (int j = 0; j < h; ++j)
+      for (int j = 0; j < h; ++j) {
         for (int i = 0; i < d; ++i) {
           gg[j] += double(xs[std::size_t(r) * d + i]) * w1[(std::size_t(e) * d + i) * h + j];
           uu[j] += double(xs[std::size_t(r) * d + i]) * w3[(std::size_t(e) * d + i) * h + j];
         }
-      for (int j = 0; j < h; ++j) aa[j] = gg[j] / (1 + std::exp(-gg[j])) * uu[j];
+        gg[j] = bf(gg[j]);  // gate, up: bf16 GEMM outputs
+        uu[j] = bf(uu[j]);
+      }
+      for (int j = 0; j < h; ++j) aa[j] = bf(gg[j] / (1 + std::exp(-gg[j])) * uu[j]);  // act: bf16
       for (int i = 0; i < d; ++i)
         for (int j = 0; j < h; ++j) {
           want_ys[std::size_t(r) * d + i] += aa[j] * w2[(std::size_t(e) * h + j) * d + i];
           da[j] += double(dys[std::size_t(r) * d + i]) * w2[(std::size_t(e) * h + j) * d + i];
           want_g2[(std::size_t(e) * h + j) * d + i] += aa[j] * dys[std::size_t(r) * d + i];
         }
-      for (int j = 0; j < h; ++j) {
+      for (int j = 0; j < h; ++j) {  // dact stays fp32 (unrounded here); dgate, dup: bf16
         const double sg = 1 / (1 + std::exp(-gg[j]));
-        const double dg = da[j] * uu[j] * sg * (1 + gg[j] * (1 - sg)), du = da[j] * gg[j] * sg;
+        const double dg = bf(da[j] * uu[j] * sg * (1 + gg[j] * (1 - sg)));
+        const double du = bf(da[j] * gg[j] * sg);
         for (int i = 0; i < d; ++i) {
           want_dxs[std::size_t(r) * d + i] += dg * w1[(std::size_t(e) * d + i) * h + j] +
                                               du * w3[(std::size_t(e) * d + i) * h + j];
