@@ -3,8 +3,9 @@
 // prediction log L̂ = LSE(log a − α log N, log b − β log D, log c − λ log(1−S),
 // log d − δ log(1−S) − γ log N, log e), objective Σ_runs w · Huber_δ(log L̂ − log L), δ = 1e-3.
 // The evaluation is the hot loop of `law fit` (437,400 L-BFGS starts), so it works on padded
-// structure-of-arrays data with a vectorised exp/log, and computes the terms that depend on N
-// and S only once per distinct (N, S) pair of the sweep (law/fit_objective.cpp).
+// structure-of-arrays data sorted by (N, S) with a vectorised exp/log, computes the terms that
+// depend on N and S only once per distinct (N, S) pair of the sweep, and splits value and
+// gradient so that a rejected line-search point costs no gradient (law/fit_objective.cpp).
 #include <array>
 #include <cstddef>
 #include <memory>
@@ -62,8 +63,9 @@ class FitObjective {
   };
   // Objective value; leaves in `workspace` what gradient() at the same θ needs.
   double value(const double* theta, Workspace& workspace) const;
-  // dJ/dθ (dimension() entries): finishes from value()'s workspace when it holds this θ (an
-  // L-BFGS line search rejects about a third of its points and needs no gradient there).
+  // dJ/dθ (dimension() entries): finishes from value()'s workspace when this objective filled
+  // it at this θ, else evaluates first (in `law fit` about one value in five is at a rejected
+  // line-search point, which needs no gradient).
   void gradient(const double* theta, Workspace& workspace, double* gradient) const;
   // Both at once; when `gradient` is non-null also writes dJ/dθ.
   double evaluate(const double* theta, double* gradient) const;
