@@ -5,6 +5,7 @@
 #include "util/error.h"
 #include "util/files.h"
 #include "util/text.h"
+#include "util/units.h"
 
 namespace moeplan::cli {
 
@@ -51,6 +52,24 @@ void emit_output(const std::string& path, const std::string& text) {
 void exclusive(const po::variables_map& vm, const std::string& a, const std::string& b) {
   if (vm.count(a) && !vm[a].defaulted() && vm.count(b) && !vm[b].defaulted())
     fail("--", a, " and --", b, " cannot be used together");
+}
+
+std::optional<std::string> option_text(const po::variables_map& vm, const char* name) {
+  if (!vm.count(name)) return std::nullopt;
+  return vm[name].as<std::string>();
+}
+
+std::optional<double> option_number(const po::variables_map& vm, const char* name,
+                                    double (*parse)(const std::string&, const std::string&)) {
+  const auto text = option_text(vm, name);
+  if (!text) return std::nullopt;
+  return parse(*text, std::string("--") + name);
+}
+
+std::optional<std::int64_t> option_whole(const po::variables_map& vm, const char* name) {
+  const auto text = option_text(vm, name);
+  if (!text) return std::nullopt;
+  return parse_positive_int(*text, std::string("--") + name);
 }
 
 }  // namespace moeplan::cli

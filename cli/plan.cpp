@@ -19,26 +19,8 @@ namespace {
 
 using planner::PlanRequest;
 
-std::optional<std::string> text(const po::variables_map& vm, const char* name) {
-  if (!vm.count(name)) return std::nullopt;
-  return vm[name].as<std::string>();
-}
-
-std::optional<double> number(const po::variables_map& vm, const char* name,
-                             double (*parse)(const std::string&, const std::string&)) {
-  const auto t = text(vm, name);
-  if (!t) return std::nullopt;
-  return parse(*t, std::string("--") + name);
-}
-
-std::optional<std::int64_t> whole(const po::variables_map& vm, const char* name) {
-  const auto t = text(vm, name);
-  if (!t) return std::nullopt;
-  return parse_positive_int(*t, std::string("--") + name);
-}
-
 double fraction(const po::variables_map& vm, const char* name, double fallback) {
-  const auto t = text(vm, name);
+  const auto t = option_text(vm, name);
   if (!t) return fallback;
   const double x = parse_number(*t, std::string("--") + name);
   if (x < 0 || x >= 1) fail("--", name, " must be in [0, 1), got '", *t, "'");
@@ -103,11 +85,11 @@ CommandSpec plan_spec() {
 
 planner::BudgetInput budget_input(const po::variables_map& vm) {
   planner::BudgetInput in;
-  if (auto t = text(vm, "budget")) in.flops = parse_positive(*t, "--budget");
-  in.gpu_hours = number(vm, "gpu-hours", parse_positive);
-  in.gpu = text(vm, "gpu");
-  in.gpu_flops = number(vm, "gpu-flops", parse_positive);
-  if (auto m = number(vm, "mfu", parse_positive)) {
+  if (auto t = option_text(vm, "budget")) in.flops = parse_positive(*t, "--budget");
+  in.gpu_hours = option_number(vm, "gpu-hours", parse_positive);
+  in.gpu = option_text(vm, "gpu");
+  in.gpu_flops = option_number(vm, "gpu-flops", parse_positive);
+  if (auto m = option_number(vm, "mfu", parse_positive)) {
     if (!vm.count("gpu-hours")) fail("--mfu only applies with --gpu-hours");
     in.mfu = *m;
   }
@@ -118,21 +100,21 @@ planner::MemoryCap memory_cap(const po::variables_map& vm) {
   planner::MemoryCap cap;
   exclusive(vm, "memory", "gpus");
   exclusive(vm, "memory", "gpu-memory");
-  if (auto t = text(vm, "regime")) cap.setup.regime = law::parse_regime(*t);
-  if (auto m = number(vm, "micro-batch", parse_positive)) cap.setup.micro_batch = *m;
-  if (auto t = text(vm, "zero")) {
+  if (auto t = option_text(vm, "regime")) cap.setup.regime = law::parse_regime(*t);
+  if (auto m = option_number(vm, "micro-batch", parse_positive)) cap.setup.micro_batch = *m;
+  if (auto t = option_text(vm, "zero")) {
     if (*t != "0" && *t != "1" && *t != "2" && *t != "3")
       fail("--zero must be 0, 1, 2 or 3, got '", *t, "'");
     cap.setup.zero_stage = std::stoi(*t);
   }
-  if (auto m = number(vm, "memory", parse_bytes)) cap.bytes_per_device = *m;
+  if (auto m = option_number(vm, "memory", parse_bytes)) cap.bytes_per_device = *m;
   if (vm.count("gpus") && !vm.count("gpu-memory")) fail("--gpus needs --gpu-memory SIZE");
-  if (auto g = whole(vm, "gpus")) {
+  if (auto g = option_whole(vm, "gpus")) {
     if (*g > 1000000) fail("--gpus: too many devices: ", *g);
     cap.setup.devices = static_cast<int>(*g);
   }
-  if (auto m = number(vm, "gpu-memory", parse_bytes)) cap.bytes_per_device = *m;
-  cap.max_params = number(vm, "max-params", parse_count);
+  if (auto m = option_number(vm, "gpu-memory", parse_bytes)) cap.bytes_per_device = *m;
+  cap.max_params = option_number(vm, "max-params", parse_count);
   return cap;
 }
 
@@ -140,17 +122,17 @@ PlanRequest plan_request(const po::variables_map& vm) {
   PlanRequest r;
   r.budget = planner::resolve_budget(budget_input(vm));
   r.cap = memory_cap(vm);
-  r.law = planner::load_law(text(vm, "law").value_or("abnar2025"));
+  r.law = planner::load_law(option_text(vm, "law").value_or("abnar2025"));
   r.min_sparsity = fraction(vm, "min-sparsity", 0.0);
   r.max_sparsity = fraction(vm, "max-sparsity", planner::kDefaultMaxSparsity);
   if (r.min_sparsity > r.max_sparsity)
     fail("--min-sparsity ", r.min_sparsity, " is above --max-sparsity ", r.max_sparsity);
   exclusive(vm, "params", "sparsity");
-  if (auto n = number(vm, "params", parse_count)) {
+  if (auto n = option_number(vm, "params", parse_count)) {
     r.mode = planner::PlanMode::kFixedParams;
     r.target_params = *n;
   }
-  if (auto t = number(vm, "params-tolerance", parse_positive)) {
+  if (auto t = option_number(vm, "params-tolerance", parse_positive)) {
     if (r.mode != planner::PlanMode::kFixedParams) fail("--params-tolerance needs --params");
     r.params_tolerance = *t;
   }
@@ -158,18 +140,18 @@ PlanRequest plan_request(const po::variables_map& vm) {
     r.mode = planner::PlanMode::kFixedSparsity;
     r.target_sparsity = fraction(vm, "sparsity", 0.0);
   }
-  if (auto v = whole(vm, "vocab")) r.shape.vocab_size = *v;
-  if (auto c = whole(vm, "context")) r.shape.context = *c;
-  if (auto t = text(vm, "flops")) r.flops_method = law::parse_flops_method(*t);
-  if (auto a = number(vm, "aspect-ratio", parse_positive)) r.shape.aspect_ratio = *a;
-  r.shape.n_layers = whole(vm, "layers");
-  r.shape.n_heads = whole(vm, "heads");
-  r.shape.head_dim = whole(vm, "head-dim");
-  r.overrides.d_model = whole(vm, "d-model");
-  r.overrides.experts = whole(vm, "experts");
-  r.overrides.top_k = whole(vm, "top-k");
-  r.overrides.granularity = whole(vm, "granularity");
-  if (auto a = whole(vm, "alternatives")) {
+  if (auto v = option_whole(vm, "vocab")) r.shape.vocab_size = *v;
+  if (auto c = option_whole(vm, "context")) r.shape.context = *c;
+  if (auto t = option_text(vm, "flops")) r.flops_method = law::parse_flops_method(*t);
+  if (auto a = option_number(vm, "aspect-ratio", parse_positive)) r.shape.aspect_ratio = *a;
+  r.shape.n_layers = option_whole(vm, "layers");
+  r.shape.n_heads = option_whole(vm, "heads");
+  r.shape.head_dim = option_whole(vm, "head-dim");
+  r.overrides.d_model = option_whole(vm, "d-model");
+  r.overrides.experts = option_whole(vm, "experts");
+  r.overrides.top_k = option_whole(vm, "top-k");
+  r.overrides.granularity = option_whole(vm, "granularity");
+  if (auto a = option_whole(vm, "alternatives")) {
     if (*a > 1000) fail("--alternatives must be at most 1000, got ", *a);
     r.alternatives = static_cast<int>(*a);
   }
@@ -195,11 +177,11 @@ int run_plan(const std::vector<std::string>& args) {
   CommandSpec spec = plan_spec();
   const auto vm = parse_command(spec, args);
   if (!vm) return 0;
-  const std::string format = text(*vm, "format").value_or("table");
+  const std::string format = option_text(*vm, "format").value_or("table");
   if (format != "table" && format != "json" && format != "markdown")
     fail("--format must be table, json or markdown, got '", format, "'");
-  const std::string output = text(*vm, "output").value_or("");
-  const auto export_format = text(*vm, "export");
+  const std::string output = option_text(*vm, "output").value_or("");
+  const auto export_format = option_text(*vm, "export");
   if (export_format) {
     if (*export_format != "hf-config" && *export_format != "megatron")
       throw Error(unknown_name_message("export format", *export_format, {"hf-config", "megatron"}));

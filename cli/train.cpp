@@ -24,10 +24,6 @@
 namespace moeplan::cli {
 namespace {
 
-std::int64_t int_option(const po::variables_map& vm, const std::string& name) {
-  return parse_positive_int(vm[name].as<std::string>(), "--" + name);
-}
-
 // Defaults from a parsed plan (planner/report_json.cpp): its "tokens" and its recipe's DeepSeek
 // peak LR and batch, warm-up and final LR fractions, where present. A key that is present but
 // neither a number nor null (what a NaN is written as) is an error naming it.
@@ -186,8 +182,8 @@ int run_train(const std::vector<std::string>& args) {
     if (!vm.count("d-model") || !vm.count("layers")) {
       fail("give the model as --arch ARCH.json, --plan plan.json, or --d-model and --layers");
     }
-    a.d_model = int_option(vm, "d-model");
-    a.n_layers = int_option(vm, "layers");
+    a.d_model = *option_whole(vm, "d-model");
+    a.n_layers = *option_whole(vm, "layers");
     a.n_heads = std::max<std::int64_t>(1, a.d_model / 64);
     a.experts = 8;
     a.active_experts = 1;
@@ -195,16 +191,16 @@ int run_train(const std::vector<std::string>& args) {
     a.context = 256;
     a.vocab_size = 0;
   }
-  if (vm.count("heads")) a.n_heads = int_option(vm, "heads");
-  if (vm.count("experts")) a.experts = int_option(vm, "experts");
-  if (vm.count("top-k")) a.active_experts = int_option(vm, "top-k");
-  if (vm.count("context")) a.context = int_option(vm, "context");
-  if (vm.count("vocab")) a.vocab_size = int_option(vm, "vocab");
+  if (const auto v = option_whole(vm, "heads")) a.n_heads = *v;
+  if (const auto v = option_whole(vm, "experts")) a.experts = *v;
+  if (const auto v = option_whole(vm, "top-k")) a.active_experts = *v;
+  if (const auto v = option_whole(vm, "context")) a.context = *v;
+  if (const auto v = option_whole(vm, "vocab")) a.vocab_size = *v;
   if (vm.count("granularity") || !from_file) {
-    if (vm.count("granularity")) a.granularity = int_option(vm, "granularity");
+    if (const auto v = option_whole(vm, "granularity")) a.granularity = *v;
     a.expert_hidden = law::paper_expert_hidden(a.d_model, a.granularity);
   }
-  if (vm.count("expert-hidden")) a.expert_hidden = int_option(vm, "expert-hidden");
+  if (const auto v = option_whole(vm, "expert-hidden")) a.expert_hidden = *v;
   // Without --data or --random-data the vocabulary stays 0 and cfg.validate() says what is
   // missing.
   if (a.vocab_size == 0 && (cfg.random_data || !cfg.data_dir.empty())) {
@@ -221,13 +217,13 @@ int run_train(const std::vector<std::string>& args) {
     cfg.tokens = static_cast<std::int64_t>(parse_count(vm["tokens"].as<std::string>(), "--tokens"));
     have_tokens = true;
   }
-  if (vm.count("batch")) cfg.batch_sequences = int_option(vm, "batch");
+  if (const auto v = option_whole(vm, "batch")) cfg.batch_sequences = *v;
   if (vm.count("steps")) {
-    cfg.tokens = int_option(vm, "steps") * cfg.tokens_per_step();  // exactly that many steps
+    cfg.tokens = *option_whole(vm, "steps") * cfg.tokens_per_step();  // exactly that many steps
     have_tokens = true;
   }
   if (!have_tokens) fail("give --tokens N or --steps N, the length of the training run");
-  if (vm.count("micro-batch")) cfg.micro_batch_sequences = int_option(vm, "micro-batch");
+  if (const auto v = option_whole(vm, "micro-batch")) cfg.micro_batch_sequences = *v;
   if (vm.count("lr")) cfg.peak_lr = parse_positive(vm["lr"].as<std::string>(), "--lr");
   if (vm.count("warmup"))
     cfg.warmup_fraction = parse_number(vm["warmup"].as<std::string>(), "--warmup");
@@ -235,10 +231,10 @@ int run_train(const std::vector<std::string>& args) {
       parse_number(vm["final-lr-fraction"].as<std::string>(), "--final-lr-fraction");
   cfg.adamw.weight_decay = parse_number(vm["weight-decay"].as<std::string>(), "--weight-decay");
   cfg.adamw.grad_clip = parse_number(vm["grad-clip"].as<std::string>(), "--grad-clip");
-  if (vm.count("eval-every")) cfg.eval_every = int_option(vm, "eval-every");
+  if (const auto v = option_whole(vm, "eval-every")) cfg.eval_every = *v;
   cfg.val_tokens =
       static_cast<std::int64_t>(parse_count(vm["val-tokens"].as<std::string>(), "--val-tokens"));
-  if (vm.count("checkpoint-every")) cfg.checkpoint_every = int_option(vm, "checkpoint-every");
+  if (const auto v = option_whole(vm, "checkpoint-every")) cfg.checkpoint_every = *v;
   cfg.write_checkpoints = !vm["no-checkpoint"].as<bool>();
   cfg.out_dir = vm["out"].as<std::string>();
   if (vm.count("log")) cfg.log_path = vm["log"].as<std::string>();
@@ -251,7 +247,7 @@ int run_train(const std::vector<std::string>& args) {
   cfg.seed = seed == "0" ? 0 : static_cast<std::uint64_t>(parse_positive_int(seed, "--seed"));
   if (vm.count("peak-flops"))
     cfg.peak_flops = parse_positive(vm["peak-flops"].as<std::string>(), "--peak-flops");
-  if (vm.count("stop-after")) cfg.stop_after_steps = int_option(vm, "stop-after");
+  if (const auto v = option_whole(vm, "stop-after")) cfg.stop_after_steps = *v;
   cfg.progress = ::isatty(STDERR_FILENO) != 0;
 
   return verify::train(cfg, std::cout).exit_code;
