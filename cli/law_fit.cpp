@@ -1,5 +1,8 @@
 // `moeplan law fit RUNS.csv`: fit Eq. 6 (or the dense form) to the user's runs as §5 / App. E.
+#include <unistd.h>
+
 #include <chrono>
+#include <cstdio>
 #include <filesystem>
 #include <iostream>
 #include <thread>
@@ -88,8 +91,24 @@ int run_law_fit(const std::vector<std::string>& args) {
 
   const auto runs = planner::read_runs_csv(runs_path, form == law::LawForm::kDense);
   const auto t0 = std::chrono::steady_clock::now();
+  const auto elapsed = [&] {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  };
+  // On a terminal, a progress line on stderr (the full grid takes about a minute on 2 cores).
+  const bool tty = isatty(STDERR_FILENO) != 0;
+  double shown_at = 0;
+  if (tty)
+    settings.optimiser.progress = [&](std::size_t done, std::size_t total) {
+      const double now = elapsed();
+      if (now - shown_at < 0.5 && done < total) return;
+      shown_at = now;
+      const double eta = done ? now * double(total - done) / double(done) : 0;
+      std::fprintf(stderr, "\rlaw fit: %zu / %zu starts (%.0f%%), %.0f s, ETA %.0f s   ", done,
+                   total, 100.0 * double(done) / double(total), now, eta);
+    };
   law::FitResult result = law::fit_law(runs, settings);
-  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  if (tty) std::fprintf(stderr, "\r%*s\r", 72, "");
+  const double seconds = elapsed();
   result.law.name = name.empty() ? std::filesystem::path(runs_path).stem().string() : name;
   result.law.description = "fitted by moeplan law fit (" + law::form_name(form) + ") on " +
                            std::to_string(result.fit_runs.size()) + " runs of " +

@@ -76,13 +76,15 @@ void bootstrap(const std::vector<FitRun>& fit_runs, const FitSettings& settings,
   for (const auto& leader : main_fit.leaders) starts.push_back(leader.theta);
   std::mt19937_64 rng(settings.bootstrap_seed);
   std::uniform_int_distribution<std::size_t> pick(0, fit_runs.size() - 1);
+  MultiStartOptions quiet = settings.optimiser;  // progress is the main fit's, not the refits'
+  quiet.progress = nullptr;
   std::size_t replicates_at_bounds = 0;
   std::size_t failed_replicates = 0;
   for (int s = 0; s < settings.bootstrap_samples; ++s) {
     std::vector<double> weights(fit_runs.size(), 0.0);
     for (std::size_t i = 0; i < fit_runs.size(); ++i) weights[pick(rng)] += 1.0;
     const FitObjective objective(fit_runs, form, weights);
-    const MultiStartFit refit = fit_multistart(objective, starts, bounds, settings.optimiser);
+    const MultiStartFit refit = fit_multistart(objective, starts, bounds, quiet);
     if (refit.failed_starts >= refit.starts) {  // no θ at all: a zero θ would be a fake sample
       ++failed_replicates;
       continue;

@@ -333,8 +333,8 @@ MultiStartFit fit_multistart(const FitObjective& objective, const std::vector<Th
   constexpr std::size_t kBlock = 64;
   const std::size_t block_count = (starts.size() + kBlock - 1) / kBlock;
   std::vector<MultiStartFit> blocks(block_count);
-  std::atomic<std::size_t> next{0};
-  auto worker = [&]() {
+  std::atomic<std::size_t> next{0}, done{0};
+  auto worker = [&](bool report) {
     for (std::size_t b = next++; b < block_count; b = next++) {
       MultiStartFit& mine = blocks[b];
       mine.objective = std::numeric_limits<double>::infinity();
@@ -346,11 +346,13 @@ MultiStartFit fit_multistart(const FitObjective& objective, const std::vector<Th
         else
           ++mine.failed_starts;
       }
+      done += mine.starts;
+      if (report && options.progress) options.progress(done, starts.size());
     }
   };
   std::vector<std::thread> pool;
-  for (unsigned t = 1; t < threads; ++t) pool.emplace_back(worker);
-  worker();
+  for (unsigned t = 1; t < threads; ++t) pool.emplace_back(worker, false);
+  worker(true);
   for (auto& th : pool) th.join();
   MultiStartFit result;
   result.objective = std::numeric_limits<double>::infinity();

@@ -4,6 +4,7 @@
 // much tighter stopping rule, because the law's valleys are flat (c·(1−S)^−λ and e trade off
 // when λ ≈ 0) and the grid's stopping rule ends in them early.
 #include <cstddef>
+#include <functional>
 #include <vector>
 
 #include "law/fit_grid.h"
@@ -43,6 +44,9 @@ struct MultiStartOptions {
   LocalFitOptions local;                      // every start
   LocalFitOptions polish = polish_options();  // then the leaders, from where they stopped
   unsigned threads = 2;
+  // Called now and then from the calling thread with the starts finished so far and the total
+  // (a CLI shows it; the result does not depend on it). Empty: no calls.
+  std::function<void(std::size_t done, std::size_t total)> progress;
 };
 
 struct MultiStartFit {

@@ -141,7 +141,17 @@ TEST(FitLaw, LeadersArePolishedPastTheGridsStoppingRule) {
   const FitObjective objective(runs, LawForm::kSparse);
   const Bounds bounds = fit_bounds(LawForm::kSparse);
   const auto starts = strided_starts(paper_grid(LawForm::kSparse), 400);
-  const MultiStartFit fit = fit_multistart(objective, starts, bounds);
+  MultiStartOptions options;
+  std::size_t last_done = 0, calls = 0;
+  options.progress = [&](std::size_t done, std::size_t total) {
+    EXPECT_EQ(total, starts.size());
+    EXPECT_GE(done, last_done);
+    last_done = done;
+    ++calls;
+  };
+  const MultiStartFit fit = fit_multistart(objective, starts, bounds, options);
+  EXPECT_GT(calls, 0u);
+  EXPECT_LE(last_done, starts.size());
   EXPECT_LE(fit.objective, fit.grid_objective);
   EXPECT_GT(fit.polish_iterations, 0u);
   ASSERT_FALSE(fit.leaders.empty());
