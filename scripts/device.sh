@@ -17,12 +17,14 @@
 #              by moeplan (--save-init, --dump-batches, --log) and by PyTorch from the same
 #              initial weights on the same batches, in bf16 autocast and in fp32 as the yardstick
 #              for bf16 noise (bench/torch_compare.py)
+#   repeat     the same 30-step run twice, with cuDNN and with the reference attention: the
+#              checkpoints (weights, AdamW state) and logged losses must be identical bytes
 #   bench      tokens/s and MFU on the four SPEC §6 bench models, ours vs torch.compile
 #              (bench/bench_train_gpu.sh)
-# Results in $OUT (default ./device-out), 7 files: summary.txt, device.txt, gpu_tests.log,
-# compare.log, compare.json, bench.log, bench.json. Scratch in $MOEPLAN_WORK (/tmp/moeplan-device).
+# Results in $OUT (default ./device-out), 8 files: summary.txt, device.txt, gpu_tests.log,
+# compare.log, compare.json, repeat.log, bench.log, bench.json. Scratch in $MOEPLAN_WORK (/tmp/moeplan-device).
 # The exit status is 0 only when every section passed. MOEPLAN_DEVICE_SECTIONS (default "device
-# gpu-tests compare bench") runs only the sections named. MOEPLAN_TRAIN_DEVICE=cpu (and
+# gpu-tests compare repeat bench") runs only the sections named. MOEPLAN_TRAIN_DEVICE=cpu (and
 # BENCH_DEVICE=cpu) dry-run the compare and bench plumbing on a machine without a GPU.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -95,7 +97,7 @@ status=0
 # deadline, its output to LOG and its status to summary.txt.
 section() {
   local name=$1 limit=$2 log=$3 fn=$4 rc=0 t0=$SECONDS
-  case " ${MOEPLAN_DEVICE_SECTIONS:-device gpu-tests compare bench} " in
+  case " ${MOEPLAN_DEVICE_SECTIONS:-device gpu-tests compare repeat bench} " in
     *" $name "*) ;;
     *) note "$name: not run (MOEPLAN_DEVICE_SECTIONS)"; return 0 ;;
   esac
@@ -186,14 +188,57 @@ EOF
     --log "$WORK/ours.jsonl" --out "$OUT/compare.json"
 }
 
+repeat() {
+  # A small corpus of this machine's Python sources, as bytes.
+  local dir=$WORK/repeat
+  mkdir -p "$dir"
+  find "$SITE/torch" -name '*.py' | sort >"$dir/files.txt"  # (no head in the pipe: pipefail)
+  sed -n 1,400p "$dir/files.txt" | xargs cat >"$dir/corpus.txt"
+  "$BIN" data prepare --input "$dir/corpus.txt" --tokenizer bytes --out "$dir/data" >/dev/null
+  local attention run
+  for attention in cudnn reference; do
+    for run in 1 2; do
+      MOEPLAN_ATTENTION=$attention "$BIN" train --device cuda --data "$dir/data" --d-model 128 \
+        --layers 2 --heads 2 --experts 8 --top-k 2 --granularity 2 --context 128 --batch 16 \
+        --steps 30 --lr 2e-3 --seed 1 --eval-every 10 --val-tokens 16384 \
+        --out "$dir/$attention$run" --log "$dir/$attention$run.jsonl" >/dev/null
+      # The log without its timings (step_seconds, tokens/s, MFU, ETA differ run to run).
+      python3 -c 'import json,sys; [print(json.dumps({k:v for k,v in json.loads(l).items() if k not in ("step_seconds","tokens_per_s","mfu","eta_seconds","seconds","time")}, sort_keys=True)) for l in open(sys.argv[1])]' \
+        "$dir/$attention$run.jsonl" >"$dir/$attention$run.losses"
+    done
+    # Tensors compared byte for byte (the metadata names each run's own output paths).
+    if python3 - "$dir/${attention}1/checkpoint.safetensors" "$dir/${attention}2/checkpoint.safetensors" <<'PY' &&
+import json, struct, sys
+def tensors(path):
+    b = open(path, "rb").read()
+    n = struct.unpack("<Q", b[:8])[0]
+    header = json.loads(b[8:8 + n])
+    header.pop("__metadata__", None)
+    return {k: b[8 + n + v["data_offsets"][0]:8 + n + v["data_offsets"][1]] for k, v in header.items()}
+a, b = tensors(sys.argv[1]), tensors(sys.argv[2])
+differ = sorted(k for k in a if a[k] != b.get(k)) + sorted(set(b) - set(a))
+print(f"{len(a)} tensors, {len(differ)} differ" + (": " + " ".join(differ[:12]) if differ else ""))
+sys.exit(1 if differ else 0)
+PY
+      cmp -s "$dir/${attention}1.losses" "$dir/${attention}2.losses"; then
+      echo "attention $attention: two runs identical (checkpoint and losses, 30 steps)"
+    else
+      echo "attention $attention: the two runs DIFFER"
+      diff "$dir/${attention}1.losses" "$dir/${attention}2.losses" | head -5 || true
+      return 1
+    fi
+  done
+}
+
 bench() {
   BENCH_DEADLINE=$((DEADLINE - 10)) bash bench/bench_train_gpu.sh "$BIN" "$WORK/bench" "$OUT/bench.json"
 }
 
-export -f device_info gpu_tests compare bench
+export -f device_info gpu_tests compare repeat bench
 section device 60 "$OUT/device.txt" device_info
 section gpu-tests 150 "$OUT/gpu_tests.log" gpu_tests
 section compare 120 "$OUT/compare.log" compare
+section repeat 120 "$OUT/repeat.log" repeat
 [ -f bench/ref/torch_moe_ref.py ] || note "bench: bench/ref/torch_moe_ref.py is missing (carry bench/ref): torch rows will fail"
 section bench 600 "$OUT/bench.log" bench
 

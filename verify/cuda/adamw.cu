@@ -1,4 +1,5 @@
 #include "verify/cuda/adamw.cuh"
+#include "verify/cuda/reduce.cuh"
 
 namespace moeplan::cuda {
 namespace {
@@ -9,15 +10,13 @@ unsigned grid_for(std::int64_t n) {
   return static_cast<unsigned>(std::min<std::int64_t>(ceil_div(n, kThreads), 65535LL * 8));
 }
 
-__global__ void grad_norm_kernel(const float* __restrict__ g, std::int64_t n, double* norm_sq) {
-  __shared__ float scratch[32];
-  float s = 0.0f;
-  for (std::int64_t i = static_cast<std::int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; i < n;
-       i += static_cast<std::int64_t>(gridDim.x) * blockDim.x)
-    s += g[i] * g[i];
-  s = block_sum(s, scratch);
-  if (threadIdx.x == 0) atomicAdd(norm_sq, static_cast<double>(s));
-}
+struct Squared {  // summands of the squared gradient norm
+  const float* g;
+  __device__ double operator()(std::int64_t i) const {
+    const double v = g[i];
+    return v * v;
+  }
+};
 
 __global__ void adamw_kernel(float* __restrict__ p, float* __restrict__ g, float* __restrict__ m,
                              float* __restrict__ v, bf16* __restrict__ p16, std::int64_t n,
@@ -55,8 +54,7 @@ __global__ void to_fp32_kernel(const bf16* __restrict__ src, float* __restrict__
 
 void grad_norm_squared(const float* grads, std::int64_t n, double* norm_sq, cudaStream_t stream) {
   MOEPLAN_REQUIRE(n > 0, "n=", n);
-  grad_norm_kernel<<<grid_for(n), kThreads, 0, stream>>>(grads, n, norm_sq);
-  CUDA_CHECK_LAUNCH();
+  deterministic_sum(Squared{grads}, n, norm_sq, stream);
 }
 
 void adamw_update(float* params, float* grads, float* m, float* v, bf16* params_bf16,

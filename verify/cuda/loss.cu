@@ -1,4 +1,5 @@
 #include "verify/cuda/loss.cuh"
+#include "verify/cuda/reduce.cuh"
 
 namespace moeplan::cuda {
 namespace {
@@ -6,8 +7,8 @@ namespace {
 constexpr int kThreads = 512;
 
 __global__ void cross_entropy_kernel(bf16* logits, const std::int32_t* __restrict__ targets,
-                                     float* __restrict__ losses, double* loss_sum,
-                                     std::int64_t vocab, float grad_scale) {
+                                     float* __restrict__ losses, std::int64_t vocab,
+                                     float grad_scale) {
   __shared__ float scratch[32];
   const std::int64_t t = blockIdx.x;
   bf16* row = logits + t * vocab;
@@ -23,10 +24,7 @@ __global__ void cross_entropy_kernel(bf16* logits, const std::int32_t* __restric
   const int y = targets[t];
   const float target_logit = __bfloat162float(row[y]);
   __syncthreads();  // row[y] read by all threads before anyone overwrites it
-  if (threadIdx.x == 0) {
-    losses[t] = lse - target_logit;
-    atomicAdd(loss_sum, static_cast<double>(lse - target_logit));
-  }
+  if (threadIdx.x == 0) losses[t] = lse - target_logit;
   if (grad_scale != 0.0f) {
     for (std::int64_t j = threadIdx.x; j < vocab; j += blockDim.x) {
       const float p = expf(__bfloat162float(row[j]) - lse);
@@ -35,6 +33,11 @@ __global__ void cross_entropy_kernel(bf16* logits, const std::int32_t* __restric
   }
 }
 
+struct Loss {
+  const float* losses;
+  __device__ double operator()(std::int64_t t) const { return losses[t]; }
+};
+
 }  // namespace
 
 void cross_entropy(bf16* logits, const std::int32_t* targets, float* losses, double* loss_sum,
@@ -42,8 +45,9 @@ void cross_entropy(bf16* logits, const std::int32_t* targets, float* losses, dou
   MOEPLAN_REQUIRE(tokens > 0 && tokens < (1LL << 31), "tokens=", tokens);
   MOEPLAN_REQUIRE(vocab > 0, "vocab=", vocab);
   cross_entropy_kernel<<<static_cast<unsigned>(tokens), kThreads, 0, stream>>>(
-      logits, targets, losses, loss_sum, vocab, grad_scale);
+      logits, targets, losses, vocab, grad_scale);
   CUDA_CHECK_LAUNCH();
+  deterministic_sum(Loss{losses}, tokens, loss_sum, stream);
 }
 
 }  // namespace moeplan::cuda

@@ -11,7 +11,8 @@ void rmsnorm_forward(const float* x, const float* gain, bf16* y, float* rstd, st
                      std::int64_t d, cudaStream_t stream);
 
 // dx (rows, d) = residual + dx_norm  (residual may be null, or equal to dx for in-place);
-// dgain (d) += gain gradient (fp32, accumulated with atomics). dy (rows, d) fp32.
+// dgain (d) += gain gradient (fp32, summed in a fixed order: verify/cuda/reduce.cuh). dy (rows,
+// d) fp32, not aliasing dx.
 void rmsnorm_backward(const float* x, const float* gain, const float* rstd, const float* dy,
                       const float* residual, float* dx, float* dgain, std::int64_t rows,
                       std::int64_t d, cudaStream_t stream);

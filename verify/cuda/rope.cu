@@ -1,4 +1,5 @@
 #include "verify/cuda/rope.cuh"
+#include "verify/cuda/reduce.cuh"
 #include "verify/model_layout.h"
 
 namespace moeplan::cuda {
@@ -56,11 +57,7 @@ __global__ void qk_norm_rope_backward_kernel(const bf16* __restrict__ qkv,
                                              const float* __restrict__ k_gain,
                                              const float* __restrict__ rstd,
                                              const bf16* __restrict__ dout, bf16* __restrict__ dqkv,
-                                             float* dq_gain, float* dk_gain, std::int64_t tokens,
-                                             int seq, int heads, int hd) {
-  extern __shared__ float dgain_block[];  // (2, hd): q then k
-  for (int i = threadIdx.x; i < 2 * hd; i += blockDim.x) dgain_block[i] = 0.0f;
-  __syncthreads();
+                                             std::int64_t tokens, int seq, int heads, int hd) {
   const int lane = threadIdx.x % 32;
   const std::int64_t rows = tokens * 3 * heads;
   for (std::int64_t row = static_cast<std::int64_t>(blockIdx.x) * kWarps + threadIdx.x / 32;
@@ -99,16 +96,34 @@ __global__ void qk_norm_rope_backward_kernel(const bf16* __restrict__ qkv,
         const int e = 2 * i + j;
         const float n = __bfloat162float(qkv[base + e]) * r;
         dqkv[base + e] = __float2bfloat16(r * (dn[j] * gain[e] - n * dot));
-        atomicAdd(&dgain_block[part * hd + e], dn[j] * n);
       }
     }
   }
-  __syncthreads();
-  for (int i = threadIdx.x; i < hd; i += blockDim.x) {
-    atomicAdd(&dq_gain[i], dgain_block[i]);
-    atomicAdd(&dk_gain[i], dgain_block[hd + i]);
-  }
 }
+
+// The q or k gain gradient's summand at (row = token·heads + head, e): dn_e·n_e, with dn the
+// gradient rotated back and n = x·rstd, as in the kernel above.
+struct GainGradient {
+  const bf16* qkv;
+  const bf16* dout;
+  const float* rstd;
+  int part, seq, heads, hd;
+  __device__ float operator()(std::int64_t row, std::int64_t e) const {
+    const std::int64_t t = row / heads;
+    const int h = static_cast<int>(row % heads);
+    const std::int64_t base = t * 3 * heads * hd + static_cast<std::int64_t>(part) * heads * hd +
+                              static_cast<std::int64_t>(h) * hd;
+    const float r = rstd[(t * 2 + part) * heads + h];
+    const int i = static_cast<int>(e / 2);
+    float c, s;
+    rope_angle(static_cast<int>(t % seq), i, hd, &c, &s);
+    const float da = __bfloat162float(dout[base + 2 * i]);
+    const float db = __bfloat162float(dout[base + 2 * i + 1]);
+    const float dn = e % 2 == 0 ? da * c + db * s : -da * s + db * c;
+    const float n = __bfloat162float(qkv[base + e]) * r;
+    return dn * n;
+  }
+};
 
 void check_shape(const QkvShape& s) {
   MOEPLAN_REQUIRE(s.batch > 0 && s.seq > 0 && s.heads > 0, "batch=", s.batch, " seq=", s.seq,
@@ -136,14 +151,19 @@ void qk_norm_rope_backward(const bf16* qkv, const float* q_gain, const float* k_
                            float* dk_gain, const QkvShape& shape, cudaStream_t stream) {
   check_shape(shape);
   const std::int64_t rows = shape.tokens() * 3 * shape.heads;
-  const auto blocks = static_cast<unsigned>(std::min<std::int64_t>(ceil_div(rows, kWarps), 2048));
-  qk_norm_rope_backward_kernel<<<blocks, kWarps * 32,
-                                 2 * static_cast<std::size_t>(shape.head_dim) * sizeof(float),
-                                 stream>>>(qkv, q_gain, k_gain, rstd, dout, dqkv, dq_gain, dk_gain,
-                                           shape.tokens(), static_cast<int>(shape.seq),
+  MOEPLAN_REQUIRE(dqkv != dout, "dqkv and dout must differ (the gains are summed from dout after)");
+  qk_norm_rope_backward_kernel<<<static_cast<unsigned>(ceil_div(rows, kWarps)), kWarps * 32, 0,
+                                 stream>>>(qkv, q_gain, k_gain, rstd, dout, dqkv, shape.tokens(),
+                                           static_cast<int>(shape.seq),
                                            static_cast<int>(shape.heads),
                                            static_cast<int>(shape.head_dim));
   CUDA_CHECK_LAUNCH();
+  const std::int64_t gain_rows = shape.tokens() * shape.heads;
+  for (int part = 0; part < 2; ++part)
+    deterministic_column_sums(
+        GainGradient{qkv, dout, rstd, part, static_cast<int>(shape.seq),
+                     static_cast<int>(shape.heads), static_cast<int>(shape.head_dim)},
+        gain_rows, shape.head_dim, part == 0 ? dq_gain : dk_gain, stream);
 }
 
 }  // namespace moeplan::cuda

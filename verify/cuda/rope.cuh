@@ -17,7 +17,8 @@ struct QkvShape {
 void qk_norm_rope_forward(const bf16* qkv, const float* q_gain, const float* k_gain, bf16* out,
                           float* rstd, const QkvShape& shape, cudaStream_t stream);
 
-// dout (T, 3d) bf16 -> dqkv (T, 3d) bf16; dq_gain, dk_gain (hd) fp32 accumulated.
+// dout (T, 3d) bf16 -> dqkv (T, 3d) bf16; dq_gain, dk_gain (hd) fp32 accumulated in a fixed
+// order (verify/cuda/reduce.cuh). dqkv must not alias dout.
 void qk_norm_rope_backward(const bf16* qkv, const float* q_gain, const float* k_gain,
                            const float* rstd, const bf16* dout, bf16* dqkv, float* dq_gain,
                            float* dk_gain, const QkvShape& shape, cudaStream_t stream);

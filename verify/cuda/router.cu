@@ -1,4 +1,5 @@
 #include "verify/cuda/router.cuh"
+#include "verify/cuda/reduce.cuh"
 
 namespace moeplan::cuda {
 namespace {
@@ -8,7 +9,7 @@ constexpr int kMaxTopK = 16;
 
 __global__ void softmax_topk_kernel(const float* __restrict__ logits, float* __restrict__ probs,
                                     float* __restrict__ lse, std::int32_t* __restrict__ expert,
-                                    float* __restrict__ weight, double* z_sum, std::int64_t tokens,
+                                    float* __restrict__ weight, std::int64_t tokens,
                                     int n_experts, int top_k) {
   const std::int64_t t = static_cast<std::int64_t>(blockIdx.x) * kWarps + threadIdx.x / 32;
   const int lane = threadIdx.x % 32;
@@ -50,10 +51,7 @@ __global__ void softmax_topk_kernel(const float* __restrict__ logits, float* __r
       weight[t * top_k + k] = best;
     }
   }
-  if (lane == 0) {
-    lse[t] = l;
-    atomicAdd(z_sum, static_cast<double>(l) * l);
-  }
+  if (lane == 0) lse[t] = l;
 }
 
 // One block per expert scans the N assignments in order: rank = #earlier assignments to e.
@@ -102,7 +100,7 @@ __global__ void permute_kernel(const std::int32_t* __restrict__ expert,
 }
 
 __global__ void aux_kernel(const float* __restrict__ probs, const std::int32_t* __restrict__ counts,
-                           double* aux_sum, std::int64_t tokens, int n_experts, int top_k) {
+                           double* terms, std::int64_t tokens, int n_experts, int top_k) {
   __shared__ float scratch[32];
   const int e = blockIdx.x;
   float s = 0.0f;
@@ -110,7 +108,7 @@ __global__ void aux_kernel(const float* __restrict__ probs, const std::int32_t* 
   s = block_sum(s, scratch);
   if (threadIdx.x == 0) {
     const double f = static_cast<double>(counts[e]) / (static_cast<double>(tokens) * top_k);
-    atomicAdd(aux_sum, n_experts * f * (static_cast<double>(s) / static_cast<double>(tokens)));
+    terms[e] = n_experts * f * (static_cast<double>(s) / static_cast<double>(tokens));
   }
 }
 
@@ -206,6 +204,19 @@ unsigned token_blocks(const RouteShape& s) {
 
 unsigned threads_for(std::int64_t d) { return d >= 256 ? 256 : d >= 128 ? 128 : 64; }
 
+// Summands of the z-loss (lse²) and of the aux loss (one term per expert), for reduce.cuh.
+struct Squared {
+  const float* values;
+  __device__ double operator()(std::int64_t i) const {
+    const double v = values[i];
+    return v * v;
+  }
+};
+struct Term {
+  const double* terms;
+  __device__ double operator()(std::int64_t i) const { return terms[i]; }
+};
+
 }  // namespace
 
 void router_softmax_topk(const float* logits, float* probs, float* lse, std::int32_t* expert,
@@ -213,9 +224,10 @@ void router_softmax_topk(const float* logits, float* probs, float* lse, std::int
                          cudaStream_t stream) {
   check(shape);
   softmax_topk_kernel<<<token_blocks(shape), kWarps * 32, 0, stream>>>(
-      logits, probs, lse, expert, weight, z_sum, shape.tokens, static_cast<int>(shape.experts),
+      logits, probs, lse, expert, weight, shape.tokens, static_cast<int>(shape.experts),
       static_cast<int>(shape.top_k));
   CUDA_CHECK_LAUNCH();
+  deterministic_sum(Squared{lse}, shape.tokens, z_sum, stream);
 }
 
 void route_permutation(const std::int32_t* expert, std::int32_t* counts, std::int32_t* offsets,
@@ -235,10 +247,15 @@ void route_permutation(const std::int32_t* expert, std::int32_t* counts, std::in
 void router_aux_loss(const float* probs, const std::int32_t* counts, double* aux_sum,
                      const RouteShape& shape, cudaStream_t stream) {
   check(shape);
+  double* terms = nullptr;  // one per expert, summed in expert order
+  CUDA_CHECK(cudaMallocAsync(reinterpret_cast<void**>(&terms),
+                             static_cast<std::size_t>(shape.experts) * sizeof(double), stream));
   aux_kernel<<<static_cast<unsigned>(shape.experts), 256, 0, stream>>>(
-      probs, counts, aux_sum, shape.tokens, static_cast<int>(shape.experts),
+      probs, counts, terms, shape.tokens, static_cast<int>(shape.experts),
       static_cast<int>(shape.top_k));
   CUDA_CHECK_LAUNCH();
+  deterministic_sum(Term{terms}, shape.experts, aux_sum, stream);
+  CUDA_CHECK(cudaFreeAsync(terms, stream));
 }
 
 void gather_rows(const bf16* x, const std::int32_t* token_of_row, bf16* xs, std::int64_t rows,
