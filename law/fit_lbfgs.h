@@ -16,7 +16,7 @@ namespace moeplan::law {
 // max(|f_k|, |f_{k+1}|, function_scale_floor), or at a point whose projected gradient has
 // ∞-norm ≤ gradient_tolerance, or after max_iterations. The defaults are those of
 // scipy.optimize.minimize(method="L-BFGS-B") (ftol 2.22e-9, gtol 1e-5, maxiter 15000, maxcor
-// 10), the optimiser of the Hoffmann-style fitting code the paper follows.
+// 10): what a scipy fit of this objective, such as SPEC's 37 ms/start reference, stops by.
 struct LocalFitOptions {
   double function_tolerance = 2.220446049250313e-09;
   double function_scale_floor = 1.0;  // scipy's max(…, 1); 0 makes the test purely relative
