@@ -17,8 +17,9 @@
 #              by moeplan (--save-init, --dump-batches, --log) and by PyTorch from the same
 #              initial weights on the same batches, in bf16 autocast and in fp32 as the yardstick
 #              for bf16 noise (bench/torch_compare.py)
-#   repeat     the same 30-step run twice, with cuDNN and with the reference attention: the
-#              checkpoints (weights, AdamW state) and logged losses must be identical bytes
+#   repeat     the same 30-step run twice, with cuDNN and with the reference attention, and once
+#              as 15 steps + --resume: the checkpoints (weights, AdamW state) and logged losses
+#              must be identical bytes
 #   bench      tokens/s and MFU on the four SPEC §6 bench models, ours vs torch.compile
 #              (bench/bench_train_gpu.sh)
 # Results in $OUT (default ./device-out), 8 files: summary.txt, device.txt, gpu_tests.log,
@@ -196,18 +197,12 @@ repeat() {
   sed -n 1,400p "$dir/files.txt" | xargs cat >"$dir/corpus.txt"
   "$BIN" data prepare --input "$dir/corpus.txt" --tokenizer bytes --out "$dir/data" >/dev/null
   local attention run
-  for attention in cudnn reference; do
-    for run in 1 2; do
-      MOEPLAN_ATTENTION=$attention "$BIN" train --device cuda --data "$dir/data" --d-model 128 \
-        --layers 2 --heads 2 --experts 8 --top-k 2 --granularity 2 --context 128 --batch 16 \
-        --steps 30 --lr 2e-3 --seed 1 --eval-every 10 --val-tokens 16384 \
-        --out "$dir/$attention$run" --log "$dir/$attention$run.jsonl" >/dev/null
-      # The log without its timings (step_seconds, tokens/s, MFU, ETA differ run to run).
-      python3 -c 'import json,sys; [print(json.dumps({k:v for k,v in json.loads(l).items() if k not in ("step_seconds","tokens_per_s","mfu","eta_seconds","seconds","time")}, sort_keys=True)) for l in open(sys.argv[1])]' \
-        "$dir/$attention$run.jsonl" >"$dir/$attention$run.losses"
-    done
-    # Tensors compared byte for byte (the metadata names each run's own output paths).
-    if python3 - "$dir/${attention}1/checkpoint.safetensors" "$dir/${attention}2/checkpoint.safetensors" <<'PY' &&
+  local common=(--device cuda --data "$dir/data" --d-model 128 --layers 2 --heads 2 --experts 8
+    --top-k 2 --granularity 2 --context 128 --batch 16 --steps 30 --lr 2e-3 --seed 1
+    --eval-every 10 --val-tokens 16384)
+  # Tensors compared byte for byte (the metadata names each run's own output paths).
+  same_tensors() {
+    python3 - "$1" "$2" <<'PY'
 import json, struct, sys
 def tensors(path):
     b = open(path, "rb").read()
@@ -220,6 +215,19 @@ differ = sorted(k for k in a if a[k] != b.get(k)) + sorted(set(b) - set(a))
 print(f"{len(a)} tensors, {len(differ)} differ" + (": " + " ".join(differ[:12]) if differ else ""))
 sys.exit(1 if differ else 0)
 PY
+  }
+  # 15 steps, then --resume for the other 15, against 30 straight.
+  "$BIN" train "${common[@]}" --out "$dir/split" --stop-after 15 >/dev/null
+  "$BIN" train "${common[@]}" --out "$dir/split" --resume "$dir/split" >/dev/null
+  for attention in cudnn reference; do
+    for run in 1 2; do
+      MOEPLAN_ATTENTION=$attention "$BIN" train "${common[@]}" \
+        --out "$dir/$attention$run" --log "$dir/$attention$run.jsonl" >/dev/null
+      # The log without its timings (step_seconds, tokens/s, MFU, ETA differ run to run).
+      python3 -c 'import json,sys; [print(json.dumps({k:v for k,v in json.loads(l).items() if k not in ("step_seconds","tokens_per_s","mfu","eta_seconds","seconds","time")}, sort_keys=True)) for l in open(sys.argv[1])]' \
+        "$dir/$attention$run.jsonl" >"$dir/$attention$run.losses"
+    done
+    if same_tensors "$dir/${attention}1/checkpoint.safetensors" "$dir/${attention}2/checkpoint.safetensors" &&
       cmp -s "$dir/${attention}1.losses" "$dir/${attention}2.losses"; then
       echo "attention $attention: two runs identical (checkpoint and losses, 30 steps)"
     else
@@ -228,6 +236,12 @@ PY
       return 1
     fi
   done
+  if same_tensors "$dir/cudnn1/checkpoint.safetensors" "$dir/split/checkpoint.safetensors"; then
+    echo "resume: 15 steps + --resume 15 equal 30 straight (checkpoint)"
+  else
+    echo "resume: 15 + 15 steps DIFFER from 30 straight"
+    return 1
+  fi
 }
 
 bench() {
