@@ -223,21 +223,18 @@ def main():
     our_loss = [float(ours[s + 1]["train_loss"]) for s in range(steps)]
     our_gn = [float(ours[s + 1]["grad_norm"]) for s in range(steps)]
     our_lr = [float(ours[s + 1]["lr"]) for s in range(steps)]
-    rel, rel_step, rel_mean = max_rel(our_loss, torch_loss)
+    loss = loss_stats(our_loss, torch_loss)
     gn_rel, gn_step, gn_mean = max_rel(our_gn, torch_gn)
     res = {
         "steps_compared": steps,
-        "max_rel_diff_loss": rel,
-        "max_rel_diff_loss_step": rel_step,
-        "mean_rel_diff_loss": rel_mean,
+        **loss,
         "rel_diff_loss_step1": abs(our_loss[0] - torch_loss[0]) / torch_loss[0],
-        "mean_signed_rel_diff_loss_last_half": mean_signed_last_half(our_loss, torch_loss),
         "final_loss": {"moeplan": our_loss[-1], "torch": torch_loss[-1]},
         "max_rel_diff_grad_norm": gn_rel,
         "max_rel_diff_grad_norm_step": gn_step,
         "mean_rel_diff_grad_norm": gn_mean,
         "max_abs_lr_diff": max(abs(p - q) for p, q in zip(our_lr, lrs)),
-        "within_1pct": rel is not None and rel <= 0.01,
+        "within_1pct": loss["max_rel_diff_loss"] is not None and loss["max_rel_diff_loss"] <= 0.01,
         "architecture": arch,
         "train_config": tc,
         "torch": torch_info,

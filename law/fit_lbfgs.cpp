@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cmath>
+#include <functional>
 #include <limits>
 #include <thread>
 
@@ -255,13 +256,29 @@ bool try_minimise(const FitObjective& objective, const Theta& start, const Bound
   }
 }
 
-void record(MultiStartFit& into, const LocalFit& fit, int dim) {
+// Minimises from one start and records it in `into` (or counts it failed).
+void run_start(const FitObjective& objective, const Theta& start, const Bounds& bounds,
+               const LocalFitOptions& options, MultiStartFit& into) {
+  ++into.starts;
+  LocalFit fit;
+  if (!try_minimise(objective, start, bounds, options, fit)) {
+    ++into.failed_starts;
+    return;
+  }
   into.total_iterations += fit.iterations;
   if (fit.objective < into.objective) {
     into.objective = fit.objective;
     into.best = fit.theta;
   }
-  add_leader(into.leaders, fit, dim);
+  add_leader(into.leaders, fit, objective.dimension());
+}
+
+// Runs work(0) on the calling thread and work(1..threads−1) on new ones, then joins them.
+void run_on_threads(unsigned threads, const std::function<void(unsigned)>& work) {
+  std::vector<std::thread> pool;
+  for (unsigned t = 1; t < threads; ++t) pool.emplace_back(work, t);
+  work(0);
+  for (auto& thread : pool) thread.join();
 }
 
 }  // namespace
@@ -291,10 +308,7 @@ void polish_leaders(const FitObjective& objective, const Bounds& bounds,
         polished[i].iterations = 0;
     }
   };
-  std::vector<std::thread> pool;
-  for (unsigned t = 1; t < threads && t < polished.size(); ++t) pool.emplace_back(worker, t);
-  worker(0);
-  for (auto& th : pool) th.join();
+  run_on_threads(threads, worker);  // with 8 leaders, threads past 8 find no work
   fit.leaders.clear();
   for (const LocalFit& leader : polished) {
     fit.polish_iterations += leader.iterations;
@@ -312,14 +326,7 @@ MultiStartFit fit_exhaustive(const FitObjective& objective, const std::vector<Th
                              const Bounds& bounds, const MultiStartOptions& options) {
   MultiStartFit result;
   result.objective = std::numeric_limits<double>::infinity();
-  for (const Theta& start : starts) {
-    LocalFit fit;
-    if (try_minimise(objective, start, bounds, options.local, fit))
-      record(result, fit, objective.dimension());
-    else
-      ++result.failed_starts;
-  }
-  result.starts = starts.size();
+  for (const Theta& start : starts) run_start(objective, start, bounds, options.local, result);
   polish_leaders(objective, bounds, options.polish, 1, result);
   return result;
 }
@@ -334,26 +341,16 @@ MultiStartFit fit_multistart(const FitObjective& objective, const std::vector<Th
   const std::size_t block_count = (starts.size() + kBlock - 1) / kBlock;
   std::vector<MultiStartFit> blocks(block_count);
   std::atomic<std::size_t> next{0}, done{0};
-  auto worker = [&](bool report) {
+  run_on_threads(threads, [&](unsigned thread) {
     for (std::size_t b = next++; b < block_count; b = next++) {
       MultiStartFit& mine = blocks[b];
       mine.objective = std::numeric_limits<double>::infinity();
-      for (std::size_t i = b * kBlock; i < std::min(starts.size(), (b + 1) * kBlock); ++i) {
-        LocalFit fit;
-        ++mine.starts;
-        if (try_minimise(objective, starts[i], bounds, options.local, fit))
-          record(mine, fit, objective.dimension());
-        else
-          ++mine.failed_starts;
-      }
+      for (std::size_t i = b * kBlock; i < std::min(starts.size(), (b + 1) * kBlock); ++i)
+        run_start(objective, starts[i], bounds, options.local, mine);
       done += mine.starts;
-      if (report && options.progress) options.progress(done, starts.size());
+      if (thread == 0 && options.progress) options.progress(done, starts.size());
     }
-  };
-  std::vector<std::thread> pool;
-  for (unsigned t = 1; t < threads; ++t) pool.emplace_back(worker, false);
-  worker(true);
-  for (auto& th : pool) th.join();
+  });
   MultiStartFit result;
   result.objective = std::numeric_limits<double>::infinity();
   for (const MultiStartFit& block : blocks) {

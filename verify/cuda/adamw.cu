@@ -10,14 +10,6 @@ unsigned grid_for(std::int64_t n) {
   return static_cast<unsigned>(std::min<std::int64_t>(ceil_div(n, kThreads), 65535LL * 8));
 }
 
-struct Squared {  // summands of the squared gradient norm
-  const float* g;
-  __device__ double operator()(std::int64_t i) const {
-    const double v = g[i];
-    return v * v;
-  }
-};
-
 __global__ void adamw_kernel(float* __restrict__ p, float* __restrict__ g, float* __restrict__ m,
                              float* __restrict__ v, bf16* __restrict__ p16, std::int64_t n,
                              AdamWStep s) {
@@ -54,7 +46,7 @@ __global__ void to_fp32_kernel(const bf16* __restrict__ src, float* __restrict__
 
 void grad_norm_squared(const float* grads, std::int64_t n, double* norm_sq, cudaStream_t stream) {
   MOEPLAN_REQUIRE(n > 0, "n=", n);
-  deterministic_sum(Squared{grads}, n, norm_sq, stream);
+  deterministic_sum(SquaresOf<float>{grads}, n, norm_sq, stream);
 }
 
 void adamw_update(float* params, float* grads, float* m, float* v, bf16* params_bf16,

@@ -33,11 +33,6 @@ __global__ void cross_entropy_kernel(bf16* logits, const std::int32_t* __restric
   }
 }
 
-struct Loss {
-  const float* losses;
-  __device__ double operator()(std::int64_t t) const { return losses[t]; }
-};
-
 }  // namespace
 
 void cross_entropy(bf16* logits, const std::int32_t* targets, float* losses, double* loss_sum,
@@ -47,7 +42,7 @@ void cross_entropy(bf16* logits, const std::int32_t* targets, float* losses, dou
   cross_entropy_kernel<<<static_cast<unsigned>(tokens), kThreads, 0, stream>>>(
       logits, targets, losses, vocab, grad_scale);
   CUDA_CHECK_LAUNCH();
-  deterministic_sum(Loss{losses}, tokens, loss_sum, stream);
+  deterministic_sum(ValuesOf<float>{losses}, tokens, loss_sum, stream);
 }
 
 }  // namespace moeplan::cuda

@@ -77,6 +77,21 @@ static __global__ void add_column_partials_kernel(const float* partials, int chu
 
 }  // namespace reduce_detail
 
+// Elements for deterministic_sum: an array's values, or their squares, as double.
+template <typename T>
+struct ValuesOf {
+  const T* values;
+  __device__ double operator()(std::int64_t i) const { return values[i]; }
+};
+template <typename T>
+struct SquaresOf {
+  const T* values;
+  __device__ double operator()(std::int64_t i) const {
+    const double v = values[i];
+    return v * v;
+  }
+};
+
 // *out += Σ_{i<n} element(i), accumulated in double. `element` is a __device__ functor
 // (std::int64_t) -> float or double, passed by value.
 template <typename Element>

@@ -15,6 +15,22 @@ __device__ inline void rope_angle(int pos, int pair, int head_dim, float* c, flo
   sincosf(static_cast<float>(pos) * inv_freq, s, c);
 }
 
+// Offset of the (token t, part, head h) row of hd values in qkv (T, 3, H, hd).
+__device__ inline std::int64_t row_offset(std::int64_t t, int part, int h, int heads, int hd) {
+  return t * 3 * heads * hd + static_cast<std::int64_t>(part) * heads * hd +
+         static_cast<std::int64_t>(h) * hd;
+}
+
+// The gradient of pair i of a row (at `base`) rotated back by its angle at pos: dL/dn.
+__device__ inline float2 rotated_back(const bf16* dout, std::int64_t base, int pos, int i,
+                                      int hd) {
+  float c, s;
+  rope_angle(pos, i, hd, &c, &s);
+  const float da = __bfloat162float(dout[base + 2 * i]);
+  const float db = __bfloat162float(dout[base + 2 * i + 1]);
+  return make_float2(da * c + db * s, -da * s + db * c);
+}
+
 // One warp per (token, part, head) row; part 0 = q, 1 = k, 2 = v.
 __global__ void qk_norm_rope_forward_kernel(const bf16* __restrict__ qkv,
                                             const float* __restrict__ q_gain,
@@ -27,8 +43,7 @@ __global__ void qk_norm_rope_forward_kernel(const bf16* __restrict__ qkv,
   const std::int64_t t = row / (3 * heads);
   const int part = static_cast<int>((row / heads) % 3);
   const int h = static_cast<int>(row % heads);
-  const std::int64_t base = t * 3 * heads * hd + static_cast<std::int64_t>(part) * heads * hd +
-                            static_cast<std::int64_t>(h) * hd;
+  const std::int64_t base = row_offset(t, part, h, heads, hd);
   if (part == 2) {
     for (int e = lane; e < hd; e += 32) out[base + e] = qkv[base + e];
     return;
@@ -58,45 +73,35 @@ __global__ void qk_norm_rope_backward_kernel(const bf16* __restrict__ qkv,
                                              const float* __restrict__ rstd,
                                              const bf16* __restrict__ dout, bf16* __restrict__ dqkv,
                                              std::int64_t tokens, int seq, int heads, int hd) {
+  const std::int64_t row = static_cast<std::int64_t>(blockIdx.x) * kWarps + threadIdx.x / 32;
   const int lane = threadIdx.x % 32;
-  const std::int64_t rows = tokens * 3 * heads;
-  for (std::int64_t row = static_cast<std::int64_t>(blockIdx.x) * kWarps + threadIdx.x / 32;
-       row < rows; row += static_cast<std::int64_t>(gridDim.x) * kWarps) {
-    const std::int64_t t = row / (3 * heads);
-    const int part = static_cast<int>((row / heads) % 3);
-    const int h = static_cast<int>(row % heads);
-    const std::int64_t base = t * 3 * heads * hd + static_cast<std::int64_t>(part) * heads * hd +
-                              static_cast<std::int64_t>(h) * hd;
-    if (part == 2) {
-      for (int e = lane; e < hd; e += 32) dqkv[base + e] = dout[base + e];
-      continue;
-    }
-    const float* gain = part == 0 ? q_gain : k_gain;
-    const float r = rstd[(t * 2 + part) * heads + h];
-    const int pos = static_cast<int>(t % seq);
-    // Pass 1: Σ dn⊙g⊙n over the row, dn = rotated-back gradient, n = x·r.
-    float dot = 0.0f;
-    for (int i = lane; i < hd / 2; i += 32) {
-      float c, s;
-      rope_angle(pos, i, hd, &c, &s);
-      const float da = __bfloat162float(dout[base + 2 * i]);
-      const float db = __bfloat162float(dout[base + 2 * i + 1]);
-      const float dn0 = da * c + db * s, dn1 = -da * s + db * c;
-      dot += dn0 * gain[2 * i] * __bfloat162float(qkv[base + 2 * i]) * r +
-             dn1 * gain[2 * i + 1] * __bfloat162float(qkv[base + 2 * i + 1]) * r;
-    }
-    dot = warp_sum(dot) / static_cast<float>(hd);
-    for (int i = lane; i < hd / 2; i += 32) {
-      float c, s;
-      rope_angle(pos, i, hd, &c, &s);
-      const float da = __bfloat162float(dout[base + 2 * i]);
-      const float db = __bfloat162float(dout[base + 2 * i + 1]);
-      const float dn[2] = {da * c + db * s, -da * s + db * c};
-      for (int j = 0; j < 2; ++j) {
-        const int e = 2 * i + j;
-        const float n = __bfloat162float(qkv[base + e]) * r;
-        dqkv[base + e] = __float2bfloat16(r * (dn[j] * gain[e] - n * dot));
-      }
+  if (row >= tokens * 3 * heads) return;
+  const std::int64_t t = row / (3 * heads);
+  const int part = static_cast<int>((row / heads) % 3);
+  const int h = static_cast<int>(row % heads);
+  const std::int64_t base = row_offset(t, part, h, heads, hd);
+  if (part == 2) {
+    for (int e = lane; e < hd; e += 32) dqkv[base + e] = dout[base + e];
+    return;
+  }
+  const float* gain = part == 0 ? q_gain : k_gain;
+  const float r = rstd[(t * 2 + part) * heads + h];
+  const int pos = static_cast<int>(t % seq);
+  // Pass 1: Σ dn⊙g⊙n over the row, dn = rotated-back gradient, n = x·r.
+  float dot = 0.0f;
+  for (int i = lane; i < hd / 2; i += 32) {
+    const float2 dn = rotated_back(dout, base, pos, i, hd);
+    dot += dn.x * gain[2 * i] * __bfloat162float(qkv[base + 2 * i]) * r +
+           dn.y * gain[2 * i + 1] * __bfloat162float(qkv[base + 2 * i + 1]) * r;
+  }
+  dot = warp_sum(dot) / static_cast<float>(hd);
+  for (int i = lane; i < hd / 2; i += 32) {
+    const float2 rotated = rotated_back(dout, base, pos, i, hd);
+    const float dn[2] = {rotated.x, rotated.y};
+    for (int j = 0; j < 2; ++j) {
+      const int e = 2 * i + j;
+      const float n = __bfloat162float(qkv[base + e]) * r;
+      dqkv[base + e] = __float2bfloat16(r * (dn[j] * gain[e] - n * dot));
     }
   }
 }
@@ -111,17 +116,11 @@ struct GainGradient {
   __device__ float operator()(std::int64_t row, std::int64_t e) const {
     const std::int64_t t = row / heads;
     const int h = static_cast<int>(row % heads);
-    const std::int64_t base = t * 3 * heads * hd + static_cast<std::int64_t>(part) * heads * hd +
-                              static_cast<std::int64_t>(h) * hd;
+    const std::int64_t base = row_offset(t, part, h, heads, hd);
     const float r = rstd[(t * 2 + part) * heads + h];
-    const int i = static_cast<int>(e / 2);
-    float c, s;
-    rope_angle(static_cast<int>(t % seq), i, hd, &c, &s);
-    const float da = __bfloat162float(dout[base + 2 * i]);
-    const float db = __bfloat162float(dout[base + 2 * i + 1]);
-    const float dn = e % 2 == 0 ? da * c + db * s : -da * s + db * c;
+    const float2 dn = rotated_back(dout, base, static_cast<int>(t % seq), static_cast<int>(e / 2), hd);
     const float n = __bfloat162float(qkv[base + e]) * r;
-    return dn * n;
+    return (e % 2 == 0 ? dn.x : dn.y) * n;
   }
 };
 

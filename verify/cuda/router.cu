@@ -204,19 +204,6 @@ unsigned token_blocks(const RouteShape& s) {
 
 unsigned threads_for(std::int64_t d) { return d >= 256 ? 256 : d >= 128 ? 128 : 64; }
 
-// Summands of the z-loss (lse²) and of the aux loss (one term per expert), for reduce.cuh.
-struct Squared {
-  const float* values;
-  __device__ double operator()(std::int64_t i) const {
-    const double v = values[i];
-    return v * v;
-  }
-};
-struct Term {
-  const double* terms;
-  __device__ double operator()(std::int64_t i) const { return terms[i]; }
-};
-
 }  // namespace
 
 void router_softmax_topk(const float* logits, float* probs, float* lse, std::int32_t* expert,
@@ -227,7 +214,7 @@ void router_softmax_topk(const float* logits, float* probs, float* lse, std::int
       logits, probs, lse, expert, weight, shape.tokens, static_cast<int>(shape.experts),
       static_cast<int>(shape.top_k));
   CUDA_CHECK_LAUNCH();
-  deterministic_sum(Squared{lse}, shape.tokens, z_sum, stream);
+  deterministic_sum(SquaresOf<float>{lse}, shape.tokens, z_sum, stream);  // Σ lse²
 }
 
 void route_permutation(const std::int32_t* expert, std::int32_t* counts, std::int32_t* offsets,
@@ -254,7 +241,7 @@ void router_aux_loss(const float* probs, const std::int32_t* counts, double* aux
       probs, counts, terms, shape.tokens, static_cast<int>(shape.experts),
       static_cast<int>(shape.top_k));
   CUDA_CHECK_LAUNCH();
-  deterministic_sum(Term{terms}, shape.experts, aux_sum, stream);
+  deterministic_sum(ValuesOf<double>{terms}, shape.experts, aux_sum, stream);
   CUDA_CHECK(cudaFreeAsync(terms, stream));
 }
 
