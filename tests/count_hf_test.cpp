@@ -96,6 +96,24 @@ TEST(CountPublished, Qwen3_235BA22B) {
   expect_within(c.counts.active, 22e9, 0.01, "active");
 }
 
+TEST(CountPublished, DeepSeekMoE16B) {
+  // Dai et al. 2024, DeepSeekMoE (arXiv 2401.06066), Table 1 of its 16B model: 16.4B total,
+  // 2.8B activated, every embedding counted (without the input embedding it would be 2.6B).
+  // By hand: embeddings 2·102400·2048, attention 28·4·2048², one dense layer 3·2048·10944,
+  // 27 MoE layers of 64 routed + 2 shared experts of 3·2048·1408 and a 64·2048 router, RMSNorm
+  // gains 57·2048.
+  const Counted c = count("deepseek-moe-16b-base");
+  EXPECT_EQ(c.hf.family, "DeepSeekMoE");
+  EXPECT_EQ(c.counts.dense_layers, 1);
+  EXPECT_EQ(c.counts.moe_layers, 27);
+  EXPECT_EQ(c.counts.total, 16375728128);
+  EXPECT_EQ(c.counts.active, 2828650496);
+  expect_within(c.counts.total, 16.4e9, 0.005, "total");
+  expect_within(c.counts.active, 2.8e9, 0.015, "active");
+  EXPECT_EQ(published_active_convention("deepseek"), ActiveConvention::kAllEmbeddings);
+  EXPECT_TRUE(c.hf.warnings.empty());
+}
+
 TEST(CountPublished, DeepSeekV2) {
   // DeepSeek-V2 (arXiv 2405.04434): 236B total, 21B activated.
   const Counted c = count("deepseek-v2");
