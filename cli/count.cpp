@@ -174,17 +174,17 @@ int run_count(const std::vector<std::string>& args) {
         return all;
       }() +
       "; any other model_type is read by a generic reader of the common keys, with a warning"
-      ". active_params follows the family's published convention (gpt-oss, DeepSeek and DBRX leave "
-      "out the input embedding, Granite every embedding) and all three variants are printed; "
+      ". active_params follows the family's published convention (gpt-oss, DeepSeek-V2/V3 and DBRX "
+      "leave out the input embedding, Granite every embedding) and all three variants are printed; "
       "MTP modules and vision towers are excluded.";
+  const std::string context_help =
+      "context length for the attention FLOPs (default: the config's max_position_embeddings, "
+      "else " +
+      std::to_string(kDefaultContext) + ")";
   spec.options.add_options()("hf-config", po::value<std::string>(),
                              "Hugging Face config.json to read (also positional)")(
       "format", po::value<std::string>()->default_value("table"), "table or json")(
-      "context", po::value<std::string>(),
-      ("context length for the attention FLOPs (default: the config's max_position_embeddings, "
-       "else " +
-       std::to_string(kDefaultContext) + ")")
-          .c_str())(
+      "context", po::value<std::string>(), context_help.c_str())(
       "output,o", po::value<std::string>()->default_value("-"), "output file ('-' for stdout)");
   spec.positional.add("hf-config", 1);
   const auto vm = parse_command(spec, args);

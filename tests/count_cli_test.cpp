@@ -45,8 +45,8 @@ TEST(CountCli, JsonReportHasCountsFlopsAndConventions) {
   EXPECT_EQ(j["active_params_all_embeddings"].get<std::int64_t>(), 12879925248);
 }
 
-// active_params is the number the family's authors state: gpt-oss and DeepSeek leave out the
-// input embedding (gpt-oss-120b: 5.13B active, OpenAI's model card), Granite every embedding.
+// active_params is the number the family's authors state: gpt-oss and DeepSeek-V2/V3 leave out
+// the input embedding (gpt-oss-120b: 5.13B active, OpenAI's model card), Granite every embedding.
 TEST(CountCli, ActiveParamsFollowTheFamilysPublishedConvention) {
   struct Case {
     std::string file, convention;
