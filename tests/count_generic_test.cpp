@@ -155,19 +155,31 @@ TEST(GenericReader, UnreadableConfigsNameTheGenericReaderAndTheKey) {
 }
 
 // The plan's Hugging Face export, relabelled, reads back through the generic reader: everything
-// but the per-head QK-norm gains (2·head_dim a layer), which are Qwen3-MoE's own.
+// but the per-head QK-norm gains (2·head_dim a layer), which are Qwen3-MoE's own and which no
+// common key states. Through its own family (qwen3_moe) it reads back exactly.
 TEST(GenericReader, PlanExportReadsBackButForTheQkNorms) {
-  const law::MoeArchitecture arch = law::make_paper_architecture(512, 8, 8, 16, 2, 1, 50432, 2048);
-  const HfModel known = read_hf_config(export_hf_config(arch), "export.json");
-  const HfModel generic = as_unknown(json::parse(export_hf_config(arch)));
-  const law::ModelCounts want = law::count_model(known.model);
-  const law::ModelCounts got = law::count_model(generic.model);
-  EXPECT_EQ(want.total, law::count_params(arch).total);
-  const std::int64_t qk_norms = arch.n_layers * 2 * arch.head_dim();
-  EXPECT_EQ(want.total - got.total, qk_norms);
-  EXPECT_EQ(want.active - got.active, qk_norms);
-  EXPECT_EQ(got.experts_total, want.experts_total);
-  EXPECT_EQ(*generic.context, arch.context);
+  law::MoeArchitecture tied = law::make_paper_architecture(512, 8, 8, 16, 2, 1, 50432, 2048);
+  tied.tied_embeddings = true;
+  for (const law::MoeArchitecture& arch :
+       {law::make_paper_architecture(256, 4, 4, 8, 1, 1, 8192, 512),
+        law::make_paper_architecture(1024, 12, 16, 64, 8, 4, 50432, 2048),
+        law::make_paper_architecture(768, 6, 12, 1, 1, 1, 32000, 1024), tied}) {
+    SCOPED_TRACE(law::describe(arch));
+    const HfModel known = read_hf_config(export_hf_config(arch), "export.json");
+    const HfModel generic = as_unknown(json::parse(export_hf_config(arch)));
+    const law::ModelCounts want = law::count_model(known.model);
+    const law::ModelCounts got = law::count_model(generic.model);
+    EXPECT_EQ(want.total, law::count_params(arch).total);
+    EXPECT_EQ(want.active, law::count_params(arch).active);
+    const std::int64_t qk_norms = arch.n_layers * 2 * arch.head_dim();
+    EXPECT_EQ(want.total - got.total, qk_norms);
+    EXPECT_EQ(want.active - got.active, qk_norms);
+    EXPECT_EQ(got.embedding(), want.embedding());
+    EXPECT_EQ(got.experts_total, want.experts_total);
+    EXPECT_EQ(got.attention, want.attention);
+    ASSERT_TRUE(generic.context.has_value());
+    EXPECT_EQ(*generic.context, arch.context);
+  }
 }
 
 }  // namespace
