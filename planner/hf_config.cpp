@@ -487,7 +487,8 @@ bool reads_as(const json& root, const std::string& type,
 HfModel read_unknown(const json& root, const std::string& source, const std::string& type) {
   const std::string close = closest_match(type, supported_model_types());
   const auto generic = [](const Keys& k, HfModel& m) { read_generic_config(k, m); };
-  const std::string where = source + " (model_type '" + type + "', generic reader)";
+  // The generic reader's errors follow the unknown-model_type sentence below.
+  const std::string where = "the generic reader cannot read it";
   const auto did_you_mean = [&]() {
     fail(source, ": unknown model_type '", type, "'; did you mean '", close,
          "'? (supported: ", supported_list(), ")");
@@ -499,8 +500,7 @@ HfModel read_unknown(const json& root, const std::string& source, const std::str
   } catch (const Error& e) {
     if (!close.empty()) did_you_mean();
     fail(source, ": model_type '", type,
-         "' is not a family moeplan knows (supported: ", supported_list(),
-         ") and the generic reader cannot read it: ", e.what());
+         "' is not a family moeplan knows (supported: ", supported_list(), "); ", e.what());
   }
   out.family = "generic reader";
   out.warnings.push_back(generic_reader_warning(type));
