@@ -1,6 +1,7 @@
 // `moeplan count --hf-config config.json`: exact parameter and FLOP accounting of a real
 // architecture read from its Hugging Face config (planner/hf_config.h, law/model_accounting.h).
 #include <iomanip>
+#include <iostream>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
@@ -17,6 +18,9 @@
 namespace moeplan::cli {
 
 namespace {
+
+// --context when the config gives none: the plan's default context (the paper's).
+const std::int64_t kDefaultContext = law::MoeArchitecture{}.context;
 
 const std::vector<std::string> kConventions = {
     "embeddings count in total_params; active_params follows the family's published convention "
@@ -37,6 +41,7 @@ struct Report {
   planner::HfModel hf;
   law::ModelCounts counts;
   std::int64_t context = 0;
+  std::string context_source;  // "--context", "config" or "default" (kDefaultContext)
   double six_na = 0;
   double attention = 0;
   double per_token = 0;  // law::model_flops_per_token: 6·N_a + attention
@@ -83,6 +88,7 @@ std::string render_json(const Report& r) {
   j["active_params_without_input_embedding"] = c.active_without_input_embedding();
   j["active_non_embedding_params"] = c.active_non_embedding();
   j["context"] = r.context;
+  j["context_source"] = r.context_source;
   j["flops"] = {{"six_na", r.six_na}, {"attention", r.attention}, {"per_token", r.flops()}};
   j["breakdown"] = {{"input_embedding", c.input_embedding},
                     {"output_embedding", c.output_embedding},
@@ -99,6 +105,7 @@ std::string render_json(const Report& r) {
   j["excluded"] = {{"mtp_layers", r.hf.mtp_layers}, {"mtp_params", r.hf.mtp_params}};
   j["conventions"] = kConventions;
   j["notes"] = r.hf.notes;
+  j["warnings"] = r.hf.warnings;
   return j.dump(2) + "\n";
 }
 
@@ -119,9 +126,14 @@ std::string render_table(const Report& r) {
   row("active_params (" + planner::convention_name(r.convention()) + ")", r.active_published());
   row("embedding_params", c.embedding());
   row("non_embedding_params", c.non_embedding());
-  row("active_params_all_embeddings", c.active);
-  row("active_params_without_input_embedding", c.active_without_input_embedding());
-  row("active_non_embedding_params", c.active_non_embedding());
+  // The other two ways to count active parameters; active_params above is the published one.
+  using planner::ActiveConvention;
+  if (r.convention() != ActiveConvention::kAllEmbeddings)
+    row("active_params_all_embeddings", c.active);
+  if (r.convention() != ActiveConvention::kWithoutInputEmbedding)
+    row("active_params_without_input_embedding", c.active_without_input_embedding());
+  if (r.convention() != ActiveConvention::kNonEmbedding)
+    row("active_non_embedding_params", c.active_non_embedding());
   s << "\nbreakdown\n";
   row("input_embedding", c.input_embedding);
   row("output_embedding", c.output_embedding);
@@ -161,14 +173,18 @@ int run_count(const std::vector<std::string>& args) {
           all += (all.empty() ? "" : ", ") + t;
         return all;
       }() +
-      ". active_params follows the family's published convention (gpt-oss, DeepSeek and DBRX leave "
-      "out the input embedding, Granite every embedding) and all three variants are printed; "
+      "; any other model_type is read by a generic reader of the common keys, with a warning"
+      ". active_params follows the family's published convention (gpt-oss, DeepSeek-V2/V3 and DBRX "
+      "leave out the input embedding, Granite every embedding) and all three variants are printed; "
       "MTP modules and vision towers are excluded.";
+  const std::string context_help =
+      "context length for the attention FLOPs (default: the config's max_position_embeddings, "
+      "else " +
+      std::to_string(kDefaultContext) + ")";
   spec.options.add_options()("hf-config", po::value<std::string>(),
                              "Hugging Face config.json to read (also positional)")(
       "format", po::value<std::string>()->default_value("table"), "table or json")(
-      "context", po::value<std::string>(),
-      "context length for the attention FLOPs (default: the config's max_position_embeddings)")(
+      "context", po::value<std::string>(), context_help.c_str())(
       "output,o", po::value<std::string>()->default_value("-"), "output file ('-' for stdout)");
   spec.positional.add("hf-config", 1);
   const auto vm = parse_command(spec, args);
@@ -186,11 +202,20 @@ int run_count(const std::vector<std::string>& args) {
   r.hf = planner::read_hf_config(read_file(r.source), r.source);
   if (vm->count("context")) {
     r.context = parse_positive_int((*vm)["context"].as<std::string>(), "--context");
+    r.context_source = "--context";
   } else if (r.hf.context) {
     r.context = *r.hf.context;
+    r.context_source = "config";
   } else {
-    fail(r.source, " has no max_position_embeddings; give --context N for the attention FLOPs");
+    // Only the attention FLOPs need a context; the parameter counts do not.
+    r.context = kDefaultContext;
+    r.context_source = "default";
+    r.hf.notes.push_back("max_position_embeddings absent: the attention FLOPs use context " +
+                         std::to_string(kDefaultContext) +
+                         ", the --context default (the paper's, as plan uses)");
   }
+  for (const std::string& warning : r.hf.warnings)
+    std::cerr << "moeplan: warning: " << warning << "\n";
   r.counts = law::count_model(r.hf.model);
   r.six_na = law::six_na_flops_per_token(static_cast<double>(r.counts.active));
   r.attention = law::model_attention_flops_per_token(r.hf.model, r.context);

@@ -52,7 +52,7 @@ int run_data_prepare(const std::vector<std::string>& args) {
     fail("--shard-tokens must be below 2^31 (llm.c's int32 header)");
 
   const auto s = verify::prepare_data(o);
-  std::cout << "tokenized " << s.documents << " files";
+  std::cout << "tokenized " << s.documents << (s.documents == 1 ? " file" : " files");
   if (s.skipped_files > 0) std::cout << " (skipped " << s.skipped_files << " binary files)";
   std::cout << " with " << o.tokenizer << " (vocabulary " << s.vocab_size << "): " << s.train_tokens
             << " training and " << s.val_tokens << " validation tokens in " << s.shards.size()

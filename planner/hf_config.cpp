@@ -1,10 +1,11 @@
 #include "planner/hf_config.h"
 
-#include <cmath>
 #include <functional>
 #include <map>
 #include <nlohmann/json.hpp>
 
+#include "planner/hf_config_generic.h"
+#include "planner/hf_config_keys.h"
 #include "util/error.h"
 #include "util/text.h"
 
@@ -12,184 +13,18 @@ namespace moeplan::planner {
 
 namespace {
 
+using hf_detail::Basics;
+using hf_detail::context_of;
+using hf_detail::gqa;
+using hf_detail::Keys;
+using hf_detail::read_basics;
+using hf_detail::skeleton;
+using hf_detail::tied_or;
 using law::AttentionSpec;
 using law::LayerSpec;
 using law::MlpSpec;
 using law::NormKind;
 using nlohmann::json;
-
-std::string shown(const json& value) {
-  std::string text = value.dump();
-  if (text.size() > 40) text = text.substr(0, 37) + "...";
-  return text;
-}
-
-// One JSON object of a config, read with errors that name the key, the family and the file.
-class Keys {
- public:
-  Keys(const json& object, std::string where, std::string prefix, std::vector<std::string>* notes)
-      : object_(object), where_(std::move(where)), prefix_(std::move(prefix)), notes_(notes) {}
-
-  bool has(const std::string& key) const {
-    return object_.contains(key) && !object_.at(key).is_null();
-  }
-
-  // A required whole number > 0.
-  std::int64_t count(const std::string& key) const {
-    if (!has(key)) missing(key);
-    return positive(key, object_.at(key));
-  }
-  // A required whole number >= 0.
-  std::int64_t non_negative(const std::string& key) const {
-    if (!has(key)) missing(key);
-    return whole(key, object_.at(key), 0);
-  }
-  // An optional whole number >= 0; `fallback` (the family's default) when absent or null.
-  std::int64_t non_negative_or(const std::string& key, std::int64_t fallback,
-                               const std::string& why = "") const {
-    if (!has(key)) {
-      if (!why.empty()) note(key, std::to_string(fallback), why);
-      return fallback;
-    }
-    return whole(key, object_.at(key), 0);
-  }
-  std::int64_t count_or(const std::string& key, std::int64_t fallback,
-                        const std::string& why = "") const {
-    if (!has(key)) {
-      if (!why.empty()) note(key, std::to_string(fallback), why);
-      return fallback;
-    }
-    return positive(key, object_.at(key));
-  }
-  // A key that must be present but may be null (null → 0): DeepSeek's q_lora_rank.
-  std::int64_t required_nullable(const std::string& key) const {
-    if (!object_.contains(key)) missing(key, " (null when unused)");
-    if (object_.at(key).is_null()) return 0;
-    return whole(key, object_.at(key), 0);
-  }
-  bool flag_or(const std::string& key, bool fallback, const std::string& why = "") const {
-    if (!has(key)) {
-      if (!why.empty()) note(key, fallback ? "true" : "false", why);
-      return fallback;
-    }
-    const json& v = object_.at(key);
-    if (!v.is_boolean()) bad(key, v, "true or false");
-    return v.get<bool>();
-  }
-  std::string text_or(const std::string& key, const std::string& fallback) const {
-    if (!has(key)) return fallback;
-    const json& v = object_.at(key);
-    if (!v.is_string()) bad(key, v, "a string");
-    return v.get<std::string>();
-  }
-  std::vector<std::int64_t> whole_list(const std::string& key) const {
-    const json& v = object_.at(key);
-    if (!v.is_array()) bad(key, v, "a list of whole numbers");
-    std::vector<std::int64_t> out;
-    for (const json& item : v) out.push_back(whole(key, item, 0));
-    return out;
-  }
-  std::vector<std::string> text_list(const std::string& key) const {
-    const json& v = object_.at(key);
-    if (!v.is_array()) bad(key, v, "a list of strings");
-    std::vector<std::string> out;
-    for (const json& item : v) {
-      if (!item.is_string()) bad(key, item, "a list of strings");
-      out.push_back(item.get<std::string>());
-    }
-    return out;
-  }
-  Keys nested(const std::string& key) const {
-    if (!has(key)) missing(key);
-    const json& v = object_.at(key);
-    if (!v.is_object()) bad(key, v, "an object");
-    return Keys(v, where_, prefix_ + key + ".", notes_);
-  }
-  void note(const std::string& text) const { notes_->push_back(text); }
-  [[noreturn]] void fail_about(const std::string& key, const std::string& what) const {
-    fail(where_, ": key '", prefix_, key, "' ", what);
-  }
-
- private:
-  [[noreturn]] void missing(const std::string& key, const std::string& hint = "") const {
-    fail(where_, ": missing key '", prefix_, key, "'", hint, ", which this family needs");
-  }
-  [[noreturn]] void bad(const std::string& key, const json& v, const std::string& want) const {
-    fail(where_, ": key '", prefix_, key, "' must be ", want, ", got ", shown(v));
-  }
-  std::int64_t whole(const std::string& key, const json& v, std::int64_t minimum) const {
-    const char* want = minimum > 0 ? "a positive whole number" : "a whole number >= 0";
-    if (!v.is_number() || v.is_boolean()) bad(key, v, want);
-    const double x = v.get<double>();
-    if (!std::isfinite(x) || x != std::floor(x) || std::fabs(x) > 9.0e15) bad(key, v, want);
-    if (x < static_cast<double>(minimum)) bad(key, v, want);
-    return v.is_number_integer() ? v.get<std::int64_t>() : static_cast<std::int64_t>(x);
-  }
-  std::int64_t positive(const std::string& key, const json& v) const { return whole(key, v, 1); }
-  void note(const std::string& key, const std::string& value, const std::string& why) const {
-    notes_->push_back(prefix_ + key + " absent: " + value + " (" + why + ")");
-  }
-
-  const json& object_;
-  std::string where_;
-  std::string prefix_;
-  std::vector<std::string>* notes_;
-};
-
-// ---- shared building blocks --------------------------------------------------------------------
-
-struct Basics {
-  std::int64_t d = 0, layers = 0, heads = 0, kv_heads = 0, head_dim = 0, vocab = 0;
-};
-
-Basics read_basics(const Keys& k, bool head_dim_required = false) {
-  Basics b;
-  b.d = k.count("hidden_size");
-  b.layers = k.count("num_hidden_layers");
-  b.heads = k.count("num_attention_heads");
-  b.vocab = k.count("vocab_size");
-  b.kv_heads =
-      k.count_or("num_key_value_heads", b.heads, "num_attention_heads, the family default");
-  if (b.heads % b.kv_heads != 0)
-    k.fail_about("num_key_value_heads", "must divide num_attention_heads (" +
-                                            std::to_string(b.heads) + "), got " +
-                                            std::to_string(b.kv_heads));
-  if (head_dim_required || k.has("head_dim")) {
-    b.head_dim = k.count("head_dim");
-  } else {
-    if (b.d % b.heads != 0)
-      k.fail_about("num_attention_heads", "must divide hidden_size when head_dim is absent");
-    b.head_dim = b.d / b.heads;
-  }
-  return b;
-}
-
-AttentionSpec gqa(const Basics& b, bool qkv_bias, bool out_bias) {
-  AttentionSpec a;
-  a.n_heads = b.heads;
-  a.n_kv_heads = b.kv_heads;
-  a.head_dim = b.head_dim;
-  a.qkv_bias = qkv_bias;
-  a.out_bias = out_bias;
-  return a;
-}
-
-law::ModelDescription skeleton(const Basics& b, bool tied) {
-  law::ModelDescription m;
-  m.d_model = b.d;
-  m.vocab_size = b.vocab;
-  m.tied_embeddings = tied;
-  return m;
-}
-
-bool tied_or(const Keys& k, bool fallback) {
-  return k.flag_or("tie_word_embeddings", fallback, "the family's config default");
-}
-
-std::optional<std::int64_t> context_of(const Keys& k, const std::string& key) {
-  if (!k.has(key)) return std::nullopt;
-  return k.count(key);
-}
 
 // Qwen's windowing: sliding attention only when use_sliding_window, and then only on layers at
 // or past max_window_layers.
@@ -319,6 +154,52 @@ void read_qwen_moe(const Keys& k, HfModel& out, bool qwen3) {
   out.context = context_of(k, "max_position_embeddings");
 }
 
+// DeepSeek's layers (DeepSeekMoE, V2, V3): MoE from layer first_k_dense_replace on, every
+// moe_layer_freq-th layer (transformers' V2/V3 port keeps only the first condition; the released
+// configs use freq 1), n_shared_experts shared experts of the routed experts' width; no experts
+// at all without n_routed_experts (DeepseekConfig's default, None).
+void deepseek_layers(const Keys& k, std::int64_t layers, const AttentionSpec& attention,
+                     bool router_bias, law::ModelDescription& m) {
+  const bool has_experts = k.has("n_routed_experts");
+  const std::int64_t first_dense =
+      k.non_negative_or("first_k_dense_replace", 0, "DeepSeek's default");
+  const std::int64_t freq = k.count_or("moe_layer_freq", 1, "DeepSeek's default");
+  LayerSpec moe_layer;
+  moe_layer.attention = attention;
+  moe_layer.is_moe = true;
+  if (has_experts) {
+    moe_layer.moe.experts = k.count("n_routed_experts");
+    moe_layer.moe.active_experts = k.count("num_experts_per_tok");
+    const std::int64_t width = k.count("moe_intermediate_size");
+    moe_layer.moe.expert = MlpSpec{width, true, false};
+    const std::int64_t shared =
+        k.non_negative_or("n_shared_experts", 0, "no shared experts, DeepSeek's default");
+    moe_layer.moe.shared = MlpSpec{shared * width, true, false};
+    moe_layer.moe.router_bias = router_bias;
+  }
+  for (std::int64_t i = 0; i < layers; ++i) {
+    if (has_experts && i >= first_dense && i % freq == 0) {
+      m.layers.push_back(moe_layer);
+    } else {
+      LayerSpec dense;
+      dense.attention = attention;
+      dense.dense = MlpSpec{k.count("intermediate_size"), true, false};
+      m.layers.push_back(dense);
+    }
+  }
+}
+
+// DeepSeekMoE (model_type "deepseek", DeepSeek's own modeling_deepseek.py for
+// deepseek-moe-16b): Llama's attention (q, k, v, o with attention_bias; grouped-query K/V) and
+// RMSNorms with DeepSeek's MoE layers; no MLA, no multi-token prediction.
+void read_deepseek_moe(const Keys& k, HfModel& out) {
+  const Basics b = read_basics(k);
+  out.model = skeleton(b, tied_or(k, false));
+  const bool bias = k.flag_or("attention_bias", false, "DeepSeek's default");
+  deepseek_layers(k, b.layers, gqa(b, bias, bias), false, out.model);
+  out.context = context_of(k, "max_position_embeddings");
+}
+
 void read_deepseek(const Keys& k, HfModel& out, bool v3) {
   const Basics b = read_basics(k);
   out.model = skeleton(b, tied_or(k, false));
@@ -332,35 +213,10 @@ void read_deepseek(const Keys& k, HfModel& out, bool v3) {
   attention.v_head_dim = k.count("v_head_dim");
   attention.latent_bias = k.flag_or("attention_bias", false, "DeepSeek's default");
 
-  // DeepSeek's rule: MoE from layer first_k_dense_replace on, every moe_layer_freq-th layer
-  // (transformers' port keeps only the first condition; the released configs use freq 1).
-  const bool has_experts = k.has("n_routed_experts");
-  const std::int64_t first_dense =
-      k.non_negative_or("first_k_dense_replace", 0, "DeepSeek's default");
-  const std::int64_t freq = k.count_or("moe_layer_freq", 1, "DeepSeek's default");
-  LayerSpec moe_layer;
-  moe_layer.attention = attention;
-  moe_layer.is_moe = true;
-  if (has_experts) {
-    moe_layer.moe.experts = k.count("n_routed_experts");
-    moe_layer.moe.active_experts = k.count("num_experts_per_tok");
-    const std::int64_t width = k.count("moe_intermediate_size");
-    moe_layer.moe.expert = MlpSpec{width, true, false};
-    moe_layer.moe.shared = MlpSpec{k.non_negative("n_shared_experts") * width, true, false};
-    // e_score_correction_bias: one learned-by-update bias per routed expert, kept in the
-    // checkpoint (always in transformers' DeepSeek-V3; with topk_method noaux_tc in DeepSeek's).
-    moe_layer.moe.router_bias = v3 || k.text_or("topk_method", "") == "noaux_tc";
-  }
-  for (std::int64_t i = 0; i < b.layers; ++i) {
-    if (has_experts && i >= first_dense && i % freq == 0) {
-      out.model.layers.push_back(moe_layer);
-    } else {
-      LayerSpec dense;
-      dense.attention = attention;
-      dense.dense = MlpSpec{k.count("intermediate_size"), true, false};
-      out.model.layers.push_back(dense);
-    }
-  }
+  // e_score_correction_bias: one learned-by-update bias per routed expert, kept in the checkpoint
+  // (always in transformers' DeepSeek-V3; with topk_method noaux_tc in DeepSeek's).
+  const bool router_bias = v3 || k.text_or("topk_method", "") == "noaux_tc";
+  deepseek_layers(k, b.layers, attention, router_bias, out.model);
   out.context = context_of(k, "max_position_embeddings");
 
   out.mtp_layers = k.non_negative_or("num_nextn_predict_layers", 0);
@@ -553,6 +409,7 @@ const std::map<std::string, Family>& families() {
       {"olmoe", {"OLMoE", read_olmoe}},
       {"qwen2_moe", {"Qwen2-MoE", [](const Keys& k, HfModel& m) { read_qwen_moe(k, m, false); }}},
       {"qwen3_moe", {"Qwen3-MoE", [](const Keys& k, HfModel& m) { read_qwen_moe(k, m, true); }}},
+      {"deepseek", {"DeepSeekMoE", read_deepseek_moe}},
       {"deepseek_v2",
        {"DeepSeek-V2", [](const Keys& k, HfModel& m) { read_deepseek(k, m, false); }}},
       {"deepseek_v3",
@@ -590,6 +447,69 @@ const std::vector<std::string>& supported_model_types() {
   return names;
 }
 
+namespace {
+
+std::string supported_list() {
+  std::string supported;
+  for (const std::string& name : supported_model_types())
+    supported += (supported.empty() ? "" : ", ") + name;
+  return supported;
+}
+
+// Reads `root` with `read` and checks the result; `where` names the file and the reader.
+HfModel read_with(const json& root, const std::string& where, const std::string& type,
+                  const std::function<void(const Keys&, HfModel&)>& read) {
+  HfModel out;
+  out.model_type = type;
+  const Keys keys(root, where, "", &out.notes);
+  read(keys, out);
+  try {
+    law::validate(out.model);
+  } catch (const Error& e) {
+    fail(where, ": ", e.what());
+  }
+  return out;
+}
+
+// Whether `read` reads `root` without an error.
+bool reads_as(const json& root, const std::string& type,
+              const std::function<void(const Keys&, HfModel&)>& read) {
+  try {
+    read_with(root, type, type, read);
+    return true;
+  } catch (const Error&) {
+    return false;
+  }
+}
+
+// A model_type not in the table: the generic reader, or "did you mean" for a near miss (see
+// hf_config.h for the rule).
+HfModel read_unknown(const json& root, const std::string& source, const std::string& type) {
+  const std::string close = closest_match(type, supported_model_types());
+  const auto generic = [](const Keys& k, HfModel& m) { read_generic_config(k, m); };
+  // The generic reader's errors follow the unknown-model_type sentence below.
+  const std::string where = "the generic reader cannot read it";
+  const auto did_you_mean = [&]() {
+    fail(source, ": unknown model_type '", type, "'; did you mean '", close,
+         "'? (supported: ", supported_list(), ")");
+  };
+  if (!close.empty() && reads_as(root, close, families().at(close).read)) did_you_mean();
+  HfModel out;
+  try {
+    out = read_with(root, where, type, generic);
+  } catch (const Error& e) {
+    if (!close.empty()) did_you_mean();
+    fail(source, ": model_type '", type,
+         "' is not a family moeplan knows (supported: ", supported_list(), "); ", e.what());
+  }
+  out.family = "generic reader";
+  out.warnings.push_back(generic_reader_warning(type));
+  if (!close.empty()) out.warnings.back() += "; not read as '" + close + "', whose keys it lacks";
+  return out;
+}
+
+}  // namespace
+
 HfModel read_hf_config(const std::string& json_text, const std::string& source) {
   json root;
   try {
@@ -600,37 +520,23 @@ HfModel read_hf_config(const std::string& json_text, const std::string& source) 
     fail(source, ": not valid JSON (", pos == std::string::npos ? what : what.substr(pos), ")");
   }
   if (!root.is_object()) fail(source, ": a config.json must be a JSON object");
-  std::string supported;
-  for (const std::string& name : supported_model_types())
-    supported += (supported.empty() ? "" : ", ") + name;
   if (!root.contains("model_type") || !root.at("model_type").is_string())
-    fail(source, ": no 'model_type' string, so the model family is unknown (supported: ", supported,
+    fail(source,
+         ": no 'model_type' string, so the model family is unknown (supported: ", supported_list(),
          ")");
   const std::string type = root.at("model_type").get<std::string>();
   const auto found = families().find(type);
-  if (found == families().end()) {
-    const std::string close = closest_match(type, supported_model_types());
-    fail(source, ": unknown model_type '", type, "'",
-         close.empty() ? std::string() : "; did you mean '" + close + "'?",
-         " (supported: ", supported, ")");
-  }
-  HfModel out;
-  out.model_type = type;
+  if (found == families().end()) return read_unknown(root, source, type);
+  HfModel out = read_with(root, source + " (" + type + ")", type, found->second.read);
   out.family = found->second.name;
-  const Keys keys(root, source + " (" + type + ")", "", &out.notes);
-  found->second.read(keys, out);
-  try {
-    law::validate(out.model);
-  } catch (const Error& e) {
-    fail(source, " (", type, "): ", e.what());
-  }
   return out;
 }
 
 ActiveConvention published_active_convention(const std::string& model_type) {
   // Checked against the model cards: gpt-oss-120b 5.13B, DeepSeek-V3 37B, DeepSeek-V2 21B and
   // DBRX 36B match active parameters without the input embedding; Granite-3.0-3B-A800M's 800M
-  // is non-embedding; the other families state counts with every embedding.
+  // is non-embedding; the other families state counts with every embedding (DeepSeekMoE 16B's
+  // 2.8B among them: without the input embedding it would be 2.6B). So does the generic reader.
   if (model_type == "gpt_oss" || model_type == "deepseek_v2" || model_type == "deepseek_v3" ||
       model_type == "dbrx")
     return ActiveConvention::kWithoutInputEmbedding;

@@ -5,6 +5,14 @@
 // experts are sized. A key the family needs that is missing, or a value of the wrong kind, throws
 // moeplan::Error naming the key and the family; keys the family's config class defaults (e.g.
 // num_key_value_heads) take that default and say so in `notes`.
+//
+// A model_type not in the table is read by the generic reader (planner/hf_config_generic.h),
+// with a warning naming the fallback, unless it is a near miss of a known one: within
+// closest_match's distance (a third of its length in edits, 1 to 3) of a known model_type, and
+// either that family's reader reads the config ("mixtrl" with Mixtral's keys: a typo) or the
+// generic reader cannot. Then it is an error with "did you mean". A real family that is merely
+// spelt close to a known one (olmo or olmo2 next to olmoe, mistral3 next to mistral) lacks the
+// known family's keys, so it is read generically.
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -22,6 +30,7 @@ struct HfModel {
   std::int64_t mtp_layers = 0;          // DeepSeek-V3's multi-token-prediction modules
   std::int64_t mtp_params = 0;          // their parameters, excluded from every count
   std::vector<std::string> notes;       // defaults taken, parts excluded
+  std::vector<std::string> warnings;    // the generic reader's fallback, one line each
 };
 
 // Parses `json_text` (the contents of a config.json; `source` names it in errors).

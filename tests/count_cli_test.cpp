@@ -45,8 +45,8 @@ TEST(CountCli, JsonReportHasCountsFlopsAndConventions) {
   EXPECT_EQ(j["active_params_all_embeddings"].get<std::int64_t>(), 12879925248);
 }
 
-// active_params is the number the family's authors state: gpt-oss and DeepSeek leave out the
-// input embedding (gpt-oss-120b: 5.13B active, OpenAI's model card), Granite every embedding.
+// active_params is the number the family's authors state: gpt-oss and DeepSeek-V2/V3 leave out
+// the input embedding (gpt-oss-120b: 5.13B active, OpenAI's model card), Granite every embedding.
 TEST(CountCli, ActiveParamsFollowTheFamilysPublishedConvention) {
   struct Case {
     std::string file, convention;
@@ -87,6 +87,19 @@ TEST(CountCli, TableReportStatesConventionsAndExclusions) {
   EXPECT_TRUE(contains(r.out, "conventions"));
   EXPECT_TRUE(contains(r.out, "excluded: mtp_params"));
   EXPECT_TRUE(contains(r.out, "num_nextn_predict_layers"));
+}
+
+// The table gives active_params once, under the family's convention, then the other two ways to
+// count active parameters; the published one is not repeated under its own name.
+TEST(CountCli, TableGivesEachActiveCountOnce) {
+  const auto r = run_moeplan({"count", data("mixtral-8x7b-v0.1")});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const std::string active = "12,879,925,248";
+  EXPECT_NE(r.out.find(active), std::string::npos) << r.out;
+  EXPECT_EQ(r.out.find(active), r.out.rfind(active)) << r.out;
+  EXPECT_TRUE(contains(r.out, "active_params (all-embeddings)"));
+  EXPECT_TRUE(contains(r.out, "active_params_without_input_embedding"));
+  EXPECT_TRUE(contains(r.out, "active_non_embedding_params"));
 }
 
 TEST(CountCli, WritesTheReportToAFile) {

@@ -3,7 +3,7 @@
 //
 // Authors count "active" parameters three ways, and the report gives all three:
 //   all embeddings (Mistral, Qwen, OLMoE, Phi, Meta)    -> active_params
-//   without the input embedding, a table lookup (OpenAI gpt-oss, DeepSeek)
+//   without the input embedding, a table lookup (OpenAI gpt-oss, DeepSeek-V2/V3)
 //                                                        -> active_without_input_embedding()
 //   without any embedding (IBM Granite)                  -> active_non_embedding()
 // Each test compares the convention its authors use. A stated number with two significant digits
@@ -94,6 +94,24 @@ TEST(CountPublished, Qwen3_235BA22B) {
   expect_within(c.counts.total, 235e9, 0.01, "total");
   expect_within(c.counts.non_embedding(), 234e9, 0.01, "non-embedding");
   expect_within(c.counts.active, 22e9, 0.01, "active");
+}
+
+TEST(CountPublished, DeepSeekMoE16B) {
+  // Dai et al. 2024, DeepSeekMoE (arXiv 2401.06066), its 16B model: 16.4B total, 2.8B
+  // activated, every embedding counted (without the input embedding it would be 2.6B).
+  // By hand: embeddings 2·102400·2048, attention 28·4·2048², one dense layer 3·2048·10944,
+  // 27 MoE layers of 64 routed + 2 shared experts of 3·2048·1408 and a 64·2048 router, RMSNorm
+  // gains 57·2048.
+  const Counted c = count("deepseek-moe-16b-base");
+  EXPECT_EQ(c.hf.family, "DeepSeekMoE");
+  EXPECT_EQ(c.counts.dense_layers, 1);
+  EXPECT_EQ(c.counts.moe_layers, 27);
+  EXPECT_EQ(c.counts.total, 16375728128);
+  EXPECT_EQ(c.counts.active, 2828650496);
+  expect_within(c.counts.total, 16.4e9, 0.005, "total");
+  expect_within(c.counts.active, 2.8e9, 0.015, "active");
+  EXPECT_EQ(published_active_convention("deepseek"), ActiveConvention::kAllEmbeddings);
+  EXPECT_TRUE(c.hf.warnings.empty());
 }
 
 TEST(CountPublished, DeepSeekV2) {

@@ -75,6 +75,7 @@ TEST(DataPrepareCli, SentencePieceRunWritesTokenizerAndManifest) {
   EXPECT_EQ(manifest["tokenizer"], "sentencepiece");
   EXPECT_LE(manifest["vocab_size"].get<int>(), 400);
   EXPECT_NE(r.out.find("validation tokens"), std::string::npos);
+  EXPECT_NE(r.out.find("tokenized 1 file with"), std::string::npos) << r.out;  // not "1 files"
 }
 
 TEST(DataPrepareCli, ClearErrors) {
