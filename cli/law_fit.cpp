@@ -30,7 +30,8 @@ std::string choose_starts(const std::string& starts_text, law::FitSettings& sett
     return "paper grid (" + std::to_string(grid.size()) + collapsed + ")";
   }
   if (starts_text == "coarse") {
-    settings.starts = law::all_starts(law::pin_grid(law::coarse_grid(settings.form), settings.fixed));
+    settings.starts =
+        law::all_starts(law::pin_grid(law::coarse_grid(settings.form), settings.fixed));
     return "coarse grid (" + std::to_string(settings.starts.size()) + collapsed + ")";
   }
   const auto count = static_cast<std::size_t>(parse_positive_int(starts_text, "--starts"));

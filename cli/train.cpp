@@ -10,8 +10,8 @@
 #include "cli/commands.h"
 #include "cli/options.h"
 #include "util/error.h"
-#include "util/text.h"
 #include "util/files.h"
+#include "util/text.h"
 #include "util/units.h"
 #include "verify/arch_json.h"
 #include "verify/data_prepare.h"
@@ -39,7 +39,8 @@ void apply_plan_recipe(const nlohmann::json& plan, const std::string& where,
   const auto object = [&](const nlohmann::json& j, const char* key) -> const nlohmann::json* {
     if (!j.is_object() || !j.contains(key) || j[key].is_null()) return nullptr;
     if (!j[key].is_object())
-      fail(where, ": plan key \"", key, "\" must be an object, got ", quoted_excerpt(j[key].dump()));
+      fail(where, ": plan key \"", key, "\" must be an object, got ",
+           quoted_excerpt(j[key].dump()));
     return &j[key];
   };
   if (const auto* t = number(plan, "tokens")) {

@@ -118,7 +118,8 @@ void add_bootstrap_intervals(const FitSettings& settings, FitResult& result) {
     std::vector<double> values;
     for (const auto& sample : result.law.bootstrap) values.push_back(named_coefficients(sample, form)[k].second);
     CoefficientInterval ci{best[k].first, best[k].second, percentile(values, tail),
-                           percentile(values, 1.0 - tail), is_fixed(settings.fixed, static_cast<int>(k))};
+                           percentile(values, 1.0 - tail),
+                           is_fixed(settings.fixed, static_cast<int>(k))};
     if (ci.fixed) ci.lo = ci.hi = ci.value;
     result.intervals.push_back(ci);
     if (ci.fixed) continue;
@@ -137,7 +138,8 @@ void add_bootstrap_intervals(const FitSettings& settings, FitResult& result) {
     if (ci.outside())
       result.warnings.push_back("the estimate of " + ci.name + " (" + show(ci.value) +
                                 ") lies outside its bootstrap interval [" + show(ci.lo) + ", " +
-                                show(ci.hi) + "]: the refits find optima elsewhere in a flat "
+                                show(ci.hi) +
+                                "]: the refits find optima elsewhere in a flat "
                                 "valley; do not trust it");
   }
 }
@@ -204,13 +206,16 @@ FitResult fit_law(const std::vector<FitRun>& runs, const FitSettings& settings) 
   const auto needed = static_cast<std::size_t>(free_parameter_count(form, settings.fixed) + 1);
   if (result.fit_runs.size() < needed)
     fail("too few runs to fit the ", form_name(form), " form: ", result.fit_runs.size(),
-         " in the fit set", result.held_out_runs.empty() ? "" : " (after --holdout " + holdout_name(settings.holdout) + ")",
-         ", need at least ", needed, settings.fixed.empty() ? " (coefficients + 1)" : " (free coefficients + 1)");
+         " in the fit set",
+         result.held_out_runs.empty() ? ""
+                                      : " (after --holdout " + holdout_name(settings.holdout) + ")",
+         ", need at least ", needed,
+         settings.fixed.empty() ? " (coefficients + 1)" : " (free coefficients + 1)");
 
   const Bounds bounds = pin_bounds(fit_bounds(form), settings.fixed);
-  const std::vector<Theta> starts =
-      settings.starts.empty() ? all_starts(pin_grid(paper_grid(form), settings.fixed))
-                              : pin_starts(settings.starts, settings.fixed);
+  const std::vector<Theta> starts = settings.starts.empty()
+                                        ? all_starts(pin_grid(paper_grid(form), settings.fixed))
+                                        : pin_starts(settings.starts, settings.fixed);
   const FitObjective objective(result.fit_runs, form);
   const MultiStartFit best = fit_multistart(objective, starts, bounds, settings.optimiser);
   if (best.failed_starts == starts.size()) fail("the fit failed from every start (non-finite objective)");
@@ -232,9 +237,9 @@ FitResult fit_law(const std::vector<FitRun>& runs, const FitSettings& settings) 
     result.warnings.push_back("coefficient " + b +
                               ": the runs do not pin it down (does the sweep bracket each "
                               "budget's optimum?); treat the law as ill-conditioned");
-  const bool sparsity_exponents_fixed =
-      is_fixed(settings.fixed, "lambda") && is_fixed(settings.fixed, "delta") &&
-      is_fixed(settings.fixed, "gamma");
+  const bool sparsity_exponents_fixed = is_fixed(settings.fixed, "lambda") &&
+                                        is_fixed(settings.fixed, "delta") &&
+                                        is_fixed(settings.fixed, "gamma");
   if (form == LawForm::kSparse && !sparsity_exponents_fixed &&
       distinct_count(result.fit_runs, &FitRun::sparsity) < 3)
     result.warnings.push_back("fewer than 3 distinct sparsities in the fit set: lambda, delta and "

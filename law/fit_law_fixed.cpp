@@ -3,8 +3,8 @@
 #include <algorithm>
 #include <cmath>
 #include <set>
-#include <utility>
 #include <sstream>
+#include <utility>
 
 #include "law/fit_law.h"
 #include "util/error.h"
@@ -115,10 +115,11 @@ std::vector<Theta> pin_starts(const std::vector<Theta>& starts, const FixedCoeff
 }
 
 void set_fixed(Coefficients& k, const FixedCoefficients& fixed) {
-  const std::pair<const char*, double*> fields[] = {
-      {"a", &k.a},           {"alpha", &k.alpha}, {"b", &k.b},         {"beta", &k.beta},
-      {"c", &k.c},           {"lambda", &k.lambda}, {"d", &k.d},       {"delta", &k.delta},
-      {"gamma", &k.gamma},   {"e", &k.e}};
+  const std::pair<const char*, double*> fields[] = {{"a", &k.a},         {"alpha", &k.alpha},
+                                                    {"b", &k.b},         {"beta", &k.beta},
+                                                    {"c", &k.c},         {"lambda", &k.lambda},
+                                                    {"d", &k.d},         {"delta", &k.delta},
+                                                    {"gamma", &k.gamma}, {"e", &k.e}};
   for (const auto& f : fixed)
     for (const auto& [name, field] : fields)
       if (f.name == name) *field = f.value;

@@ -74,7 +74,8 @@ ScalingLaw law_from_json(const nlohmann::json& json, const std::string& origin) 
   const std::string form = json.value("form", "");
   if (form == "abnar2025" || form == "sparse") law.form = LawForm::kSparse;
   else if (form == "chinchilla" || form == "dense") law.form = LawForm::kDense;
-  else fail(where, ": 'form' must be \"abnar2025\" or \"chinchilla\", got ", quoted_excerpt(form));
+  else
+    fail(where, ": 'form' must be \"abnar2025\" or \"chinchilla\", got ", quoted_excerpt(form));
   if (!json.contains("coefficients")) fail(where, ": missing 'coefficients'");
   law.coefficients = coefficients_from_json(json.at("coefficients"), law.form, where);
   if (json.contains("domain")) {

@@ -75,7 +75,8 @@ void validate(const ScalingLaw& law) {
   const Coefficients& k = law.coefficients;
   const double values[] = {k.a, k.b, k.c, k.d, k.e, k.alpha, k.beta, k.lambda, k.delta, k.gamma};
   for (double v : values)
-    if (!std::isfinite(v)) fail("law ", quoted_excerpt(law.name), ": coefficients must be finite numbers");
+    if (!std::isfinite(v))
+      fail("law ", quoted_excerpt(law.name), ": coefficients must be finite numbers");
   if (k.a < 0 || k.b < 0 || k.alpha <= 0 || k.beta <= 0)
     fail("law ", quoted_excerpt(law.name), ": a, b must be non-negative and alpha, beta positive");
 }

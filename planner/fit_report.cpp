@@ -27,7 +27,8 @@ std::string fmt(const char* format, double x) {
 void coefficient_rows(const law::FitResult& result, std::ostringstream& out) {
   const bool intervals = !result.intervals.empty();
   out << "coefficient        value";
-  if (intervals) out << "      " << fmt("%g", 100.0 * result.interval_level) << "% bootstrap interval";
+  if (intervals)
+    out << "      " << fmt("%g", 100.0 * result.interval_level) << "% bootstrap interval";
   out << "\n";
   const auto named = law::named_coefficients(result.law.coefficients, result.law.form);
   for (std::size_t k = 0; k < named.size(); ++k) {

@@ -45,7 +45,8 @@ void validate(const PlanRequest& r) {
   const bool dense = r.law.form == law::LawForm::kDense;
   if (dense && ((o.experts && *o.experts != 1) || (o.top_k && *o.top_k != 1) ||
                 (o.granularity && *o.granularity != 1)))
-    fail("law ", quoted_excerpt(r.law.name), " is dense: --experts, --top-k and --granularity must be 1");
+    fail("law ", quoted_excerpt(r.law.name),
+         " is dense: --experts, --top-k and --granularity must be 1");
   if (r.mode == PlanMode::kFixedParams) {
     if (!(r.target_params > 0)) fail("--params must be positive");
     if (!(r.params_tolerance > 0 && r.params_tolerance < 1))

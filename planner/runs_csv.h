@@ -24,7 +24,7 @@
 namespace moeplan::planner {
 
 struct RunsCsv {
-  std::vector<law::FitRun> runs;             // the ok rows, in file order
+  std::vector<law::FitRun> runs;                // the ok rows, in file order
   std::map<std::string, std::size_t> left_out;  // rows left out, by status ("diverged": 3, ...)
   std::size_t left_out_count() const;
 };

@@ -1,5 +1,7 @@
 // The shipped example examples/runs.csv: it is what tests/support/example_runs.cpp writes, and
 // the README tour's `law fit` and `law surface` lines run on it as they are written there.
+#include "tests/support/example_runs.h"
+
 #include <gtest/gtest.h>
 
 #include <cstdlib>
@@ -9,7 +11,6 @@
 
 #include "planner/runs_csv.h"
 #include "tests/support/cli_runner.h"
-#include "tests/support/example_runs.h"
 
 namespace moeplan::testing {
 namespace {
@@ -51,8 +52,10 @@ std::vector<std::vector<std::string>> tour_commands(const std::string& starts_wi
 
 std::vector<std::string> in_dir(std::vector<std::string> args, const TempDir& dir) {
   for (auto& a : args) {
-    if (a == "examples/runs.csv") a = kExample;
-    else if (a.size() > 5 && a.substr(a.size() - 5) == ".json") a = (dir / a).string();
+    if (a == "examples/runs.csv")
+      a = kExample;
+    else if (a.size() > 5 && a.substr(a.size() - 5) == ".json")
+      a = (dir / a).string();
   }
   return args;
 }

@@ -240,7 +240,8 @@ TEST(FitLawFixed, FixedAtTruthRecoversTheOthers) {
   const ScalingLaw truth = preset_law("abnar2025");
   const auto runs = sparse_sweep(truth, 0, 5);
   FitSettings settings;
-  settings.fixed = parse_fixed_coefficients({"e=" + std::to_string(truth.coefficients.e)}, LawForm::kSparse);
+  settings.fixed =
+      parse_fixed_coefficients({"e=" + std::to_string(truth.coefficients.e)}, LawForm::kSparse);
   settings.fixed[0].value = truth.coefficients.e;  // exactly, not as printed
   settings.starts = all_starts(coarse_grid(LawForm::kSparse));
   const FitResult result = fit_law(runs, settings);
@@ -302,7 +303,8 @@ TEST(FitLawFixed, BootstrapRefitsKeepThemFixedAndTheRunsRuleCountsFreeOnes) {
     fit_law(runs, settings);
     FAIL();
   } catch (const Error& e) {
-    EXPECT_NE(std::string(e.what()).find("need at least 4 (free coefficients + 1)"), std::string::npos)
+    EXPECT_NE(std::string(e.what()).find("need at least 4 (free coefficients + 1)"),
+              std::string::npos)
         << e.what();
   }
 }
@@ -316,8 +318,10 @@ TEST(FitLawFixed, BadFixesAreOneLineErrors) {
     }
     return std::string();
   };
-  EXPECT_NE(error_of({"lamda=0.1"}, LawForm::kSparse).find("did you mean 'lambda'"), std::string::npos);
-  EXPECT_NE(error_of({"e=1.6", "e=1.7"}, LawForm::kSparse).find("e is given twice"), std::string::npos);
+  EXPECT_NE(error_of({"lamda=0.1"}, LawForm::kSparse).find("did you mean 'lambda'"),
+            std::string::npos);
+  EXPECT_NE(error_of({"e=1.6", "e=1.7"}, LawForm::kSparse).find("e is given twice"),
+            std::string::npos);
   EXPECT_NE(error_of({"e=1.6,e=1.6"}, LawForm::kSparse).find("given twice"), std::string::npos);
   EXPECT_NE(error_of({"e=0"}, LawForm::kSparse).find("e must be > 0"), std::string::npos);
   EXPECT_NE(error_of({"a=-3"}, LawForm::kSparse).find("a must be > 0"), std::string::npos);

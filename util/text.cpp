@@ -61,10 +61,14 @@ std::string escaped_prefix(const std::string& text, std::size_t max_chars, bool&
   std::string out;
   for (std::size_t i = 0; i < end; ++i) {
     const auto byte = static_cast<unsigned char>(text[i]);
-    if (byte == '\n') out += "\\n";
-    else if (byte == '\t') out += "\\t";
-    else if (byte == '\r') out += "\\r";
-    else if (byte == '\'' || byte == '\\') out += std::string("\\") + static_cast<char>(byte);
+    if (byte == '\n')
+      out += "\\n";
+    else if (byte == '\t')
+      out += "\\t";
+    else if (byte == '\r')
+      out += "\\r";
+    else if (byte == '\'' || byte == '\\')
+      out += std::string("\\") + static_cast<char>(byte);
     else if (byte < 0x20 || byte == 0x7F) {
       char hex[8];
       std::snprintf(hex, sizeof hex, "\\x%02X", byte);

@@ -45,7 +45,8 @@ std::string row(double budget, std::int64_t d_model, double sparsity, const std:
   planner::ShapeRule rule;
   rule.vocab_size = kVocab;
   rule.context = kContext;
-  const auto shape = planner::continuous_shape_at_width(static_cast<double>(d_model), sparsity, rule);
+  const auto shape =
+      planner::continuous_shape_at_width(static_cast<double>(d_model), sparsity, rule);
   const double tokens = budget / (6 * shape.active_params);
   const planner::Recipe recipe = planner::make_recipe(budget, tokens, kContext);
   const std::string config = g(budget) + "," + std::to_string(d_model) + "," + g(sparsity);
@@ -56,10 +57,13 @@ std::string row(double budget, std::int64_t d_model, double sparsity, const std:
       << std::llround(shape.experts) << ",1,1," << kVocab << "," << kContext << ","
       << recipe.deepseek.batch_sequences << "," << g(recipe.deepseek_peak_lr) << ",1,"
       << recipe.deepseek.steps << ",";
-  const double loss = law::predict_loss(law::preset_law("abnar2025"), shape.total_params, tokens, sparsity);
+  const double loss =
+      law::predict_loss(law::preset_law("abnar2025"), shape.total_params, tokens, sparsity);
   const double noisy = loss * std::exp(kNoise * normal(rng));
-  if (status == "ok") out << g(noisy) << "," << g(noisy * 1.01);
-  else out << ",";
+  if (status == "ok")
+    out << g(noisy) << "," << g(noisy * 1.01);
+  else
+    out << ",";
   const double seconds = 6 * shape.active_params * tokens / 4e14;  // at 400 TFLOP/s
   out << "," << g(tokens / seconds) << "," << g(seconds) << ",synthetic:abnar2025,"
       << MOEPLAN_VERSION << "\n";
