@@ -117,12 +117,13 @@ void read_text_model(const Keys& k, HfModel& out, bool tied_default) {
   const std::int64_t experts = experts_key.empty() ? 0 : k.non_negative(experts_key);
   const std::vector<bool> moe =
       experts > 0 ? generic_moe_layers(k, b.layers) : std::vector<bool>(b.layers, false);
-  LayerSpec layer;
-  layer.attention = hf_detail::gqa(b, attention_bias, attention_bias);
+  const law::MoeSpec moe_block = experts > 0 ? generic_moe(k, experts) : law::MoeSpec{};
   for (bool is_moe : moe) {
+    LayerSpec layer;
+    layer.attention = hf_detail::gqa(b, attention_bias, attention_bias);
     layer.is_moe = is_moe;
     if (is_moe)
-      layer.moe = generic_moe(k, experts);
+      layer.moe = moe_block;
     else
       layer.dense = MlpSpec{k.count("intermediate_size"), true, mlp_bias};
     out.model.layers.push_back(layer);

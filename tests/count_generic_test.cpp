@@ -95,6 +95,19 @@ TEST(GenericReader, ReadsTheCommonKeysUnderTheirOtherNames) {
   EXPECT_EQ(*m.context, 4096);
 }
 
+TEST(GenericReader, NotesEachDefaultOnce) {
+  json config = published("mixtral-8x7b-v0.1");  // experts of width intermediate_size
+  config.erase("num_key_value_heads");
+  const HfModel m = as_unknown(config);
+  int width_notes = 0, kv_notes = 0;
+  for (const std::string& note : m.notes) {
+    width_notes += contains(note, "moe_intermediate_size absent") ? 1 : 0;
+    kv_notes += contains(note, "num_key_value_heads absent") ? 1 : 0;
+  }
+  EXPECT_EQ(width_notes, 1);
+  EXPECT_EQ(kv_notes, 1);
+}
+
 // save_pretrained leaves tie_word_embeddings out when it is true (PretrainedConfig's default),
 // so the generic reader takes true when it is absent, and notes it.
 TEST(GenericReader, AbsentTieFlagIsPretrainedConfigsDefault) {
