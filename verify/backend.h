@@ -11,6 +11,13 @@
 
 namespace moeplan::verify {
 
+// The number of elements of a tensor of this shape (1 for a scalar).
+inline std::int64_t numel(const std::vector<std::int64_t>& shape) {
+  std::int64_t n = 1;
+  for (auto s : shape) n *= s;
+  return n;
+}
+
 // A named fp32 host tensor; row-major; names and shapes from parameter_layout().
 struct HostTensor {
   std::string name;

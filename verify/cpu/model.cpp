@@ -4,6 +4,7 @@
 
 #include "util/error.h"
 #include "verify/cpu/attention.h"
+#include "verify/cpu/encoder.h"
 #include "verify/cpu/experts.h"
 #include "verify/cpu/loss.h"
 #include "verify/cpu/matmul.h"
