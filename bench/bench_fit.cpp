@@ -12,6 +12,7 @@
 #include "law/fit_grid.h"
 #include "law/fit_lbfgs.h"
 #include "law/presets.h"
+#include "tests/support/synthetic_sweep.h"
 
 using namespace moeplan::law;
 
@@ -23,21 +24,12 @@ double seconds_since(std::chrono::steady_clock::time_point t0) {
 
 // Runs drawn from Table 3's law with 0.5 % multiplicative noise: budgets × sparsities × sizes.
 std::vector<FitRun> synthetic_runs(std::size_t count) {
-  const ScalingLaw truth = preset_law("abnar2025");
-  std::mt19937_64 rng(7);
-  std::normal_distribution<double> noise(0, 0.005);
-  const double budgets[] = {3e19, 6e19, 1e20, 3e20, 1e21};
-  const double sparsities[] = {0, 0.5, 0.75, 0.875, 0.9375, 0.96875, 0.98};
-  const std::size_t per_cell = std::max<std::size_t>(1, count / 35);
-  std::vector<FitRun> runs;
-  for (double c : budgets)
-    for (double s : sparsities)
-      for (std::size_t k = 0; k < per_cell; ++k) {
-        const double n = 6e7 * std::pow(1.5e10 / 6e7, double(k) / double(per_cell - 1));
-        const double na = n * (0.2 + 0.8 * (1 - s));
-        const double d = c / (6 * na);
-        runs.push_back({n, d, s, predict_loss(truth, n, d, s) * std::exp(noise(rng)), c, na});
-      }
+  moeplan::testing::SyntheticSweep sweep;
+  sweep.sparsities.push_back(0.98);
+  sweep.sizes = static_cast<int>(std::max<std::size_t>(1, count / 35));
+  sweep.noise_sd = 0.005;
+  sweep.seed = 7;
+  auto runs = moeplan::testing::synthetic_sweep(preset_law("abnar2025"), sweep);
   runs.resize(std::min(runs.size(), count));
   return runs;
 }

@@ -1,7 +1,7 @@
 // `moeplan data prepare --input DIR|FILE... --tokenizer sentencepiece:VOCAB|bytes --out DIR`:
 // text files -> llm.c train/val token shards, the tokenizer model and manifest.json
-// (verify/data_prepare.h).
-#include "verify/data_prepare.h"
+// (verify/data/data_prepare.h).
+#include "verify/data/data_prepare.h"
 
 #include <iostream>
 

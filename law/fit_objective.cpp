@@ -122,22 +122,39 @@ struct Scratch {
   double *run_r, *run_psi;   // log residual and ψ per run
 };
 
-Scratch layout(const Arrays& in) {
+// The arrays of the scratch, one after the other from in.scratch; `size` is their total in
+// doubles. With in.scratch null only `size` is meaningful (how much to allocate).
+struct ScratchLayout {
+  Scratch scratch;
+  std::size_t size;
+};
+
+inline ScratchLayout scratch_layout(const Arrays& in) {
+  std::size_t used = 0;
+  const auto take = [&](std::size_t n) {
+    double* p = in.scratch ? in.scratch + used : nullptr;
+    used += n;
+    return p;
+  };
   Scratch s{};
-  s.term_a = in.scratch;
-  s.term_dn = s.term_a + in.unique_params;
-  s.term_c = s.term_dn + in.unique_params;
-  s.term_ds = s.term_c + in.unique_density;
-  s.pair_sum = s.term_ds + in.unique_density;
-  s.pair_a = s.pair_sum + in.pairs;
-  s.pair_c = s.pair_a + in.pairs;
-  s.pair_d = s.pair_c + in.pairs;
-  s.pair_psi = s.pair_d + in.pairs;
-  s.run_b = s.pair_psi + in.pairs;
-  s.run_sum = s.run_b + in.padded;
-  s.run_r = s.run_sum + in.padded;
-  s.run_psi = s.run_r + in.padded;
-  return s;
+  s.term_a = take(in.unique_params);
+  s.term_dn = take(in.unique_params);
+  s.term_c = take(in.unique_density);
+  s.term_ds = take(in.unique_density);
+  s.pair_sum = take(in.pairs);
+  s.pair_a = take(in.pairs);
+  s.pair_c = take(in.pairs);
+  s.pair_d = take(in.pairs);
+  s.pair_psi = take(in.pairs);
+  s.run_b = take(in.padded);
+  s.run_sum = take(in.padded);
+  s.run_r = take(in.padded);
+  s.run_psi = take(in.padded);
+  return {s, used};
+}
+
+inline Scratch layout(const Arrays& in) {
+  return scratch_layout(in).scratch;
 }
 
 // Σ w·Huber(LSE(terms) − log L). kSparse selects Eq. 6 over Chinchilla. Passes: (1) per pair,
@@ -146,11 +163,12 @@ Scratch layout(const Arrays& in) {
 // each has a short dependency chain and the CPU overlaps many iterations (2× faster).
 template <bool kSparse, bool kClamp>
 [[gnu::always_inline]] inline double value_kernel(const Arrays& in, const double* th) {
-  constexpr int kDim = kSparse ? 10 : 5;
+  constexpr int kLogE = kSparse ? theta::kLogE : theta::kDenseLogE;
   const Scratch sc = layout(in);
-  const double e_term = std::exp(th[kDim - 1]);
+  const double e_term = std::exp(th[kLogE]);
   {
-    const v4d log_a = splat(th[0]), alpha = splat(th[1]), gamma = splat(kSparse ? th[8] : 0);
+    const v4d log_a = splat(th[theta::kLogA]), alpha = splat(th[theta::kAlpha]),
+              gamma = splat(kSparse ? th[theta::kGamma] : 0);
     for (std::size_t j = 0; j < in.unique_params; j += kWidth) {
       const v4d ln = load(in.unique_log_params + j);
       const v4d ta = vexp<kClamp>(log_a - alpha * ln);
@@ -162,8 +180,9 @@ template <bool kSparse, bool kClamp>
     }
   }
   if constexpr (kSparse) {
-    const v4d log_c = splat(th[4]), lambda = splat(th[5]), log_d = splat(th[6]);
-    const v4d delta_s = splat(th[7]);
+    const v4d log_c = splat(th[theta::kLogC]), lambda = splat(th[theta::kLambda]),
+              log_d = splat(th[theta::kLogD]);
+    const v4d delta_s = splat(th[theta::kDelta]);
     for (std::size_t j = 0; j < in.unique_density; j += kWidth) {
       const v4d ls = load(in.unique_log_density + j);
       const v4d tc = vexp<kClamp>(log_c - lambda * ls), td = vexp<kClamp>(log_d - delta_s * ls);
@@ -185,7 +204,7 @@ template <bool kSparse, bool kClamp>
     }
     __builtin_memcpy(sc.pair_sum + p, &sum, sizeof sum);
   }
-  const v4d log_b = splat(th[2]), beta = splat(th[3]);
+  const v4d log_b = splat(th[theta::kLogB]), beta = splat(th[theta::kBeta]);
   for (std::size_t i = 0; i < in.padded; i += kWidth) {
     const v4d t2 = vexp<kClamp>(log_b - beta * load(in.log_tokens + i));
     const v4d sum = gather(sc.pair_sum, in.pair_index + i) + t2;
@@ -213,7 +232,8 @@ template <bool kSparse, bool kClamp>
 template <bool kSparse>
 [[gnu::always_inline]] inline void gradient_kernel(const Arrays& in, const double* th,
                                                    double* grad) {
-  constexpr int kDim = kSparse ? 10 : 5;
+  constexpr int kLogE = kSparse ? theta::kLogE : theta::kDenseLogE;
+  constexpr int kDim = kLogE + 1;
   const Scratch sc = layout(in);
   const v4d delta = splat(kHuberDelta);
   v4d acc_b = splat(0.0), acc_beta = splat(0.0), acc_psi = splat(0.0);
@@ -252,18 +272,18 @@ template <bool kSparse>
     }
   }
   double g[kDim] = {};
-  g[0] = horizontal_sum(g_a);
-  g[1] = horizontal_sum(g_alpha);
-  g[2] = horizontal_sum(acc_b);
-  g[3] = horizontal_sum(acc_beta);
+  g[theta::kLogA] = horizontal_sum(g_a);
+  g[theta::kAlpha] = horizontal_sum(g_alpha);
+  g[theta::kLogB] = horizontal_sum(acc_b);
+  g[theta::kBeta] = horizontal_sum(acc_beta);
   if constexpr (kSparse) {
-    g[4] = horizontal_sum(g_c);
-    g[5] = horizontal_sum(g_lambda);
-    g[6] = horizontal_sum(g_d);
-    g[7] = horizontal_sum(g_delta);
-    g[8] = horizontal_sum(g_gamma);
+    g[theta::kLogC] = horizontal_sum(g_c);
+    g[theta::kLambda] = horizontal_sum(g_lambda);
+    g[theta::kLogD] = horizontal_sum(g_d);
+    g[theta::kDelta] = horizontal_sum(g_delta);
+    g[theta::kGamma] = horizontal_sum(g_gamma);
   }
-  g[kDim - 1] = horizontal_sum(acc_psi) * std::exp(th[kDim - 1]);
+  g[kLogE] = horizontal_sum(acc_psi) * std::exp(th[kLogE]);
   for (int k = 0; k < kDim; ++k) grad[k] = g[k];
 }
 
@@ -323,38 +343,38 @@ const std::vector<const char*>& parameter_names(LawForm form) {
 
 Coefficients coefficients_from_theta(const Theta& th, LawForm form) {
   Coefficients k;
-  k.a = std::exp(th[0]);
-  k.alpha = th[1];
-  k.b = std::exp(th[2]);
-  k.beta = th[3];
+  k.a = std::exp(th[theta::kLogA]);
+  k.alpha = th[theta::kAlpha];
+  k.b = std::exp(th[theta::kLogB]);
+  k.beta = th[theta::kBeta];
   if (form == LawForm::kSparse) {
-    k.c = std::exp(th[4]);
-    k.lambda = th[5];
-    k.d = std::exp(th[6]);
-    k.delta = th[7];
-    k.gamma = th[8];
-    k.e = std::exp(th[9]);
+    k.c = std::exp(th[theta::kLogC]);
+    k.lambda = th[theta::kLambda];
+    k.d = std::exp(th[theta::kLogD]);
+    k.delta = th[theta::kDelta];
+    k.gamma = th[theta::kGamma];
+    k.e = std::exp(th[theta::kLogE]);
   } else {
-    k.e = std::exp(th[4]);
+    k.e = std::exp(th[theta::kDenseLogE]);
   }
   return k;
 }
 
 Theta theta_from_coefficients(const Coefficients& k, LawForm form) {
   Theta th{};
-  th[0] = std::log(k.a);
-  th[1] = k.alpha;
-  th[2] = std::log(k.b);
-  th[3] = k.beta;
+  th[theta::kLogA] = std::log(k.a);
+  th[theta::kAlpha] = k.alpha;
+  th[theta::kLogB] = std::log(k.b);
+  th[theta::kBeta] = k.beta;
   if (form == LawForm::kSparse) {
-    th[4] = std::log(k.c);
-    th[5] = k.lambda;
-    th[6] = std::log(k.d);
-    th[7] = k.delta;
-    th[8] = k.gamma;
-    th[9] = std::log(k.e);
+    th[theta::kLogC] = std::log(k.c);
+    th[theta::kLambda] = k.lambda;
+    th[theta::kLogD] = std::log(k.d);
+    th[theta::kDelta] = k.delta;
+    th[theta::kGamma] = k.gamma;
+    th[theta::kLogE] = std::log(k.e);
   } else {
-    th[4] = std::log(k.e);
+    th[theta::kDenseLogE] = std::log(k.e);
   }
   return th;
 }
@@ -438,8 +458,7 @@ FitObjective::FitObjective(const std::vector<FitRun>& runs, LawForm form,
     pair_begin_[p] = std::min(pair_begin_[p], pair_begin_[p + 1]);
   for (std::size_t i = 1; i < runs.size(); ++i)
     if (pair_index_[i] < pair_index_[i - 1]) fail("fit: internal error: runs not sorted by (N, S)");
-  scratch_size_ = 2 * (unique_log_params_.size() + unique_log_density_.size()) +
-                  5 * pair_params_.size() + 4 * padded_;  // layout()
+  scratch_size_ = scratch_layout(arrays_over(nullptr)).size;
 }
 
 detail::FitArrays FitObjective::arrays(Workspace& workspace) const {
@@ -448,6 +467,10 @@ detail::FitArrays FitObjective::arrays(Workspace& workspace) const {
     workspace.capacity = scratch_size_;
     workspace.owner = nullptr;
   }
+  return arrays_over(workspace.scratch.get());
+}
+
+detail::FitArrays FitObjective::arrays_over(double* scratch) const {
   return Arrays{log_tokens_.data(),
                 log_loss_.data(),
                 weight_.data(),
@@ -464,7 +487,7 @@ detail::FitArrays FitObjective::arrays(Workspace& workspace) const {
                 pair_log_params_.data(),
                 pair_log_density_.data(),
                 pair_params_.size(),
-                workspace.scratch.get()};
+                scratch};
 }
 
 double FitObjective::value(const double* theta, Workspace& workspace) const {
@@ -475,12 +498,15 @@ double FitObjective::value(const double* theta, Workspace& workspace) const {
   // The largest |exponent| any term can have at this θ; within ±700 (always, for θ inside
   // fit_bounds and sane runs) the exps need no clamping, which is 8% of the evaluation.
   const double* th = theta;
-  double largest = std::fabs(th[0]) + std::fabs(th[1]) * max_abs_log_params_;
-  largest = std::max(largest, std::fabs(th[2]) + std::fabs(th[3]) * max_abs_log_tokens_);
+  double largest = std::fabs(th[theta::kLogA]) + std::fabs(th[theta::kAlpha]) * max_abs_log_params_;
+  largest = std::max(
+      largest, std::fabs(th[theta::kLogB]) + std::fabs(th[theta::kBeta]) * max_abs_log_tokens_);
   if (form_ == LawForm::kSparse) {
-    largest = std::max(largest, std::fabs(th[8]) * max_abs_log_params_);
-    largest = std::max(largest, std::fabs(th[4]) + std::fabs(th[5]) * max_abs_log_density_);
-    largest = std::max(largest, std::fabs(th[6]) + std::fabs(th[7]) * max_abs_log_density_);
+    largest = std::max(largest, std::fabs(th[theta::kGamma]) * max_abs_log_params_);
+    largest = std::max(largest, std::fabs(th[theta::kLogC]) +
+                                    std::fabs(th[theta::kLambda]) * max_abs_log_density_);
+    largest = std::max(
+        largest, std::fabs(th[theta::kLogD]) + std::fabs(th[theta::kDelta]) * max_abs_log_density_);
   }
   if (!(largest <= 700.0))  // NaN included
     return form_ == LawForm::kSparse ? sparse_value_clamped(in, theta)
@@ -513,12 +539,13 @@ double FitObjective::evaluate_reference(const double* th, double* gradient) cons
   double total = 0;
   for (std::size_t i = 0; i < run_count_; ++i) {
     const double ln = log_params_[i], ld = log_tokens_[i], ls = log_density_[i];
-    std::vector<double> terms = {th[0] - th[1] * ln, th[2] - th[3] * ld};
+    std::vector<double> terms = {th[theta::kLogA] - th[theta::kAlpha] * ln,
+                                 th[theta::kLogB] - th[theta::kBeta] * ld};
     if (sparse) {
-      terms.push_back(th[4] - th[5] * ls);
-      terms.push_back(th[6] - th[7] * ls - th[8] * ln);
+      terms.push_back(th[theta::kLogC] - th[theta::kLambda] * ls);
+      terms.push_back(th[theta::kLogD] - th[theta::kDelta] * ls - th[theta::kGamma] * ln);
     }
-    terms.push_back(th[dim - 1]);
+    terms.push_back(th[theta::log_e(form_)]);
     const double top = *std::max_element(terms.begin(), terms.end());
     double sum = 0;
     for (double t : terms) sum += std::exp(t - top);
@@ -527,18 +554,18 @@ double FitObjective::evaluate_reference(const double* th, double* gradient) cons
     const double psi = weight_[i] * std::clamp(r, -kHuberDelta, kHuberDelta);
     std::vector<double> soft;
     for (double t : terms) soft.push_back(std::exp(t - top) / sum * psi);
-    g[0] += soft[0];
-    g[1] -= soft[0] * ln;
-    g[2] += soft[1];
-    g[3] -= soft[1] * ld;
+    g[theta::kLogA] += soft[0];
+    g[theta::kAlpha] -= soft[0] * ln;
+    g[theta::kLogB] += soft[1];
+    g[theta::kBeta] -= soft[1] * ld;
     if (sparse) {
-      g[4] += soft[2];
-      g[5] -= soft[2] * ls;
-      g[6] += soft[3];
-      g[7] -= soft[3] * ls;
-      g[8] -= soft[3] * ln;
+      g[theta::kLogC] += soft[2];
+      g[theta::kLambda] -= soft[2] * ls;
+      g[theta::kLogD] += soft[3];
+      g[theta::kDelta] -= soft[3] * ls;
+      g[theta::kGamma] -= soft[3] * ln;
     }
-    g[dim - 1] += soft.back();
+    g[theta::log_e(form_)] += soft.back();
   }
   if (gradient) std::copy(g.begin(), g.end(), gradient);
   return total;

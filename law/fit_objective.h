@@ -35,6 +35,17 @@ struct FitRun {
 // dense (Chinchilla): (log a, α, log b, β, log e).
 inline constexpr int kMaxFitParams = 10;
 using Theta = std::array<double, kMaxFitParams>;
+// Indices into θ: Eq. 6's ten in the order above; the dense form keeps the first four and has
+// log e at kDenseLogE.
+namespace theta {
+inline constexpr int kLogA = 0, kAlpha = 1, kLogB = 2, kBeta = 3, kLogC = 4, kLambda = 5, kLogD = 6,
+                     kDelta = 7, kGamma = 8, kLogE = 9;
+inline constexpr int kDenseLogE = 4;
+static_assert(kLogE + 1 == kMaxFitParams);
+constexpr int log_e(LawForm form) {
+  return form == LawForm::kSparse ? kLogE : kDenseLogE;
+}
+}  // namespace theta
 int parameter_count(LawForm form);
 const std::vector<const char*>& parameter_names(LawForm form);  // "log_a", "alpha", ...
 Coefficients coefficients_from_theta(const Theta& theta, LawForm form);
@@ -73,7 +84,8 @@ class FitObjective {
   double evaluate_reference(const double* theta, double* gradient) const;
 
  private:
-  detail::FitArrays arrays(Workspace& workspace) const;
+  detail::FitArrays arrays(Workspace& workspace) const;  // sizes the workspace's scratch
+  detail::FitArrays arrays_over(double* scratch) const;
   LawForm form_;
   std::size_t run_count_ = 0;
   std::size_t padded_ = 0;

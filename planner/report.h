@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "planner/architecture_json.h"
 #include "planner/plan.h"
 #include "planner/plots.h"
 #include "planner/slices.h"
@@ -11,7 +12,6 @@ namespace moeplan::planner {
 
 inline constexpr int kPlanSchemaVersion = 1;
 
-nlohmann::json architecture_to_json(const law::MoeArchitecture& architecture);
 nlohmann::json plan_to_json(const PlanResult& plan, const PlanSlices* slices = nullptr,
                             const PlotOutcome* plots = nullptr);
 std::string plan_table(const PlanResult& plan);

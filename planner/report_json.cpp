@@ -85,21 +85,6 @@ json points_json(const std::vector<SlicePoint>& points, const char* x, const cha
 
 }  // namespace
 
-json architecture_to_json(const law::MoeArchitecture& a) {
-  return {{"d_model", a.d_model},
-          {"n_layers", a.n_layers},
-          {"n_heads", a.n_heads},
-          {"head_dim", a.head_dim()},
-          {"experts", a.experts},
-          {"active_experts", a.active_experts},
-          {"granularity", a.granularity},
-          {"expert_hidden", a.expert_hidden},
-          {"vocab_size", a.vocab_size},
-          {"context", a.context},
-          {"tied_embeddings", a.tied_embeddings},
-          {"description", law::describe(a)}};
-}
-
 json plan_to_json(const PlanResult& plan, const PlanSlices* slices, const PlotOutcome* plots) {
   const PlanRequest& r = plan.request;
   const PlannedModel& m = plan.chosen;

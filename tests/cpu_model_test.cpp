@@ -1,8 +1,6 @@
 // Finite-difference gradient checks (central differences, fp64) of every layer of the CPU
 // reference and of the whole model's total loss, on tiny awkward shapes. The templates under
 // test are the same ones the fp32 backend runs.
-#include "verify/cpu_model.h"
-
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -12,13 +10,15 @@
 #include "law/architecture.h"
 #include "util/error.h"
 #include "verify/backend.h"
-#include "verify/cpu_attention.h"
-#include "verify/cpu_experts.h"
-#include "verify/cpu_linear.h"
-#include "verify/cpu_loss.h"
-#include "verify/cpu_norm.h"
-#include "verify/cpu_rope.h"
-#include "verify/cpu_router.h"
+#include "verify/cpu/attention.h"
+#include "verify/cpu/encoder.h"
+#include "verify/cpu/experts.h"
+#include "verify/cpu/loss.h"
+#include "verify/cpu/matmul.h"
+#include "verify/cpu/model.h"
+#include "verify/cpu/norm.h"
+#include "verify/cpu/rope.h"
+#include "verify/cpu/router.h"
 
 namespace moeplan::verify {
 namespace {

@@ -1,5 +1,5 @@
 // `moeplan data prepare`: text -> llm.c shards + manifest, through the library and the binary.
-#include "verify/data_prepare.h"
+#include "verify/data/data_prepare.h"
 
 #include <gtest/gtest.h>
 
@@ -7,7 +7,7 @@
 
 #include "tests/support/cli_runner.h"
 #include "util/error.h"
-#include "verify/shard.h"
+#include "verify/data/shard.h"
 
 namespace moeplan::verify {
 namespace {

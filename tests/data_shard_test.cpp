@@ -9,8 +9,8 @@
 #include "tests/support/cli_runner.h"
 #include "tests/support/expect_error.h"
 #include "util/error.h"
-#include "verify/data_loader.h"
-#include "verify/shard.h"
+#include "verify/data/data_loader.h"
+#include "verify/data/shard.h"
 
 namespace moeplan::verify {
 namespace {

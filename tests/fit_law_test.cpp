@@ -11,6 +11,7 @@
 #include "law/fit_grid.h"
 #include "law/fit_lbfgs.h"
 #include "law/presets.h"
+#include "tests/support/synthetic_sweep.h"
 #include "util/error.h"
 
 namespace moeplan::law {
@@ -18,18 +19,10 @@ namespace {
 
 // A sweep that brackets each budget's optimum: 5 budgets × 6 sparsities × 8 sizes (60M–15B).
 std::vector<FitRun> sparse_sweep(const ScalingLaw& truth, double noise_sd, std::uint64_t seed) {
-  std::mt19937_64 rng(seed);
-  std::normal_distribution<double> noise(0, noise_sd);
-  std::vector<FitRun> runs;
-  for (double c : {3e19, 6e19, 1e20, 3e20, 1e21})
-    for (double s : {0.0, 0.5, 0.75, 0.875, 0.9375, 0.96875})
-      for (int k = 0; k < 8; ++k) {
-        const double n = 6e7 * std::pow(1.5e10 / 6e7, k / 7.0);
-        const double na = n * (0.2 + 0.8 * (1 - s));
-        const double d = c / (6 * na);
-        runs.push_back({n, d, s, predict_loss(truth, n, d, s) * std::exp(noise(rng)), c, na});
-      }
-  return runs;
+  moeplan::testing::SyntheticSweep sweep;
+  sweep.noise_sd = noise_sd;
+  sweep.seed = seed;
+  return moeplan::testing::synthetic_sweep(truth, sweep);
 }
 
 std::vector<FitRun> dense_sweep(const ScalingLaw& truth) {

@@ -9,22 +9,16 @@
 #include "law/presets.h"
 #include "planner/continuous_optimum.h"
 #include "planner/plan.h"
+#include "tests/support/plan_request.h"
 
 namespace moeplan::planner {
 namespace {
-
-PlanRequest request(double budget_flops) {
-  PlanRequest r;
-  r.law = law::preset_law("abnar2025");
-  r.budget.flops = budget_flops;
-  return r;
-}
 
 TEST(Findings, LargerCapNeverPredictsHigherLossAndGoesSparserAndBigger) {
   for (double budget : {1e20, 1e21, 1e22}) {
     double previous_loss = 1e9, previous_sparsity = -1, previous_params = 0;
     for (double gib : {2.0, 8.0, 32.0, 128.0, 512.0}) {
-      PlanRequest r = request(budget);
+      PlanRequest r = abnar_request(budget);
       r.cap.bytes_per_device = gib * 1073741824.0;
       const PlanResult plan = make_plan(r);
       SCOPED_TRACE(testing::Message() << "C " << budget << ", cap " << gib << " GiB");
@@ -43,7 +37,7 @@ TEST(Findings, AtFixedNOptimalSparsityRisesWithN) {
   for (double budget : {1e20, 1e21}) {
     double previous_continuous = -1, previous_discrete = -1;
     for (double n : {3e8, 1e9, 3e9, 1e10}) {
-      PlanRequest r = request(budget);
+      PlanRequest r = abnar_request(budget);
       r.mode = PlanMode::kFixedParams;
       r.target_params = n;
       const PlanResult plan = make_plan(r);
@@ -62,7 +56,7 @@ TEST(Findings, AtFixedNOptimalSparsityFallsAsBudgetGrows) {
   for (double n : {1e9, 3e9}) {
     double previous = 2;
     for (double budget : {3e19, 1e20, 1e21, 1e22}) {
-      PlanRequest r = request(budget);
+      PlanRequest r = abnar_request(budget);
       r.mode = PlanMode::kFixedParams;
       r.target_params = n;
       const PlanResult plan = make_plan(r);
@@ -76,7 +70,7 @@ TEST(Findings, AtFixedNOptimalSparsityFallsAsBudgetGrows) {
 TEST(Findings, SmallModelsAtLargeBudgetsAreDense) {
   for (double budget : {1e21, 1e22}) {
     for (double n : {1e8, 3e8}) {
-      PlanRequest r = request(budget);
+      PlanRequest r = abnar_request(budget);
       r.mode = PlanMode::kFixedParams;
       r.target_params = n;
       const PlanResult plan = make_plan(r);
@@ -92,7 +86,7 @@ TEST(Findings, AtFixedSparsityOptimalNRisesAndActiveFalls) {
   for (double budget : {1e20, 1e21}) {
     double previous_n = 0, previous_active = 1e300, previous_discrete_n = 0;
     for (double s : {0.5, 0.75, 0.875, 0.9375, 0.96875}) {
-      PlanRequest r = request(budget);
+      PlanRequest r = abnar_request(budget);
       r.mode = PlanMode::kFixedSparsity;
       r.target_sparsity = s;
       const PlanResult plan = make_plan(r);
@@ -112,7 +106,7 @@ TEST(Findings, AtFixedBudgetLossFallsWithSparsity) {
   // Fig. 3: at the optimum for each S, more sparsity gives a lower loss.
   double previous = 1e9;
   for (double s : {0.0, 0.5, 0.75, 0.875, 0.9375}) {
-    PlanRequest r = request(1e20);
+    PlanRequest r = abnar_request(1e20);
     r.mode = PlanMode::kFixedSparsity;
     r.target_sparsity = s;
     const double loss = ContinuousProblem(r).optimum_at_sparsity(s)->point.loss;

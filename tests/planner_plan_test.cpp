@@ -13,21 +13,14 @@
 #include "law/presets.h"
 #include "planner/architecture_search.h"
 #include "planner/continuous_optimum.h"
+#include "tests/support/plan_request.h"
 #include "util/error.h"
 
 namespace moeplan::planner {
 namespace {
 
-PlanRequest request(double budget_flops) {
-  PlanRequest r;
-  r.law = law::preset_law("abnar2025");
-  r.budget.flops = budget_flops;
-  r.budget.derivation = "given";
-  return r;
-}
-
 PlanRequest capped(double budget_flops, double gib_per_device, int devices = 1) {
-  PlanRequest r = request(budget_flops);
+  PlanRequest r = abnar_request(budget_flops);
   r.cap.bytes_per_device = gib_per_device * 1073741824.0;
   r.cap.setup.devices = devices;
   return r;
@@ -91,7 +84,7 @@ TEST(Plan, MemoryCapHolds) {
     for (const auto& alt : plan.alternatives)
       EXPECT_LE(alt.memory.per_device_bytes(), gib * 1073741824.0);
   }
-  PlanRequest r = request(1e21);
+  PlanRequest r = abnar_request(1e21);
   r.cap.max_params = 2e9;
   const PlanResult plan = make_plan(r);
   EXPECT_LE(plan.chosen.counts.total, 2e9);
@@ -108,7 +101,7 @@ TEST(Plan, BindingCapIsSaidPlainly) {
 }
 
 TEST(Plan, NoCapWarnsThatOnlyTheSparsityBoundHolds) {
-  const PlanResult plan = make_plan(request(1e20));
+  const PlanResult plan = make_plan(abnar_request(1e20));
   EXPECT_TRUE(plan.continuous.binding.max_sparsity);
   bool said = false;
   for (const auto& w : plan.warnings) said |= w.find("no memory cap") != std::string::npos;
@@ -210,9 +203,9 @@ void expect_one_line_error_under_a_tiny_cap(PlanRequest r) {
 }
 
 TEST(Plan, FeasibleConcreteModelAlwaysGivesAPlanInOptimumMode) {
-  expect_plan_wherever_a_concrete_model_fits(request(1e19));
-  expect_no_continuous_point_under_a_tiny_cap(request(1e19));
-  expect_one_line_error_under_a_tiny_cap(request(1e19));
+  expect_plan_wherever_a_concrete_model_fits(abnar_request(1e19));
+  expect_no_continuous_point_under_a_tiny_cap(abnar_request(1e19));
+  expect_one_line_error_under_a_tiny_cap(abnar_request(1e19));
 }
 
 TEST(Plan, EqualSparsityBoundsGiveAPlan) {
@@ -221,7 +214,7 @@ TEST(Plan, EqualSparsityBoundsGiveAPlan) {
   const PlanResult plan = make_plan(r);
   EXPECT_NEAR(plan.continuous.point.sparsity, 0.5, 1e-12);
   EXPECT_NEAR(plan.chosen.sparsity, 0.5, 1e-12);
-  PlanRequest tight = request(1e19);
+  PlanRequest tight = abnar_request(1e19);
   tight.min_sparsity = tight.max_sparsity = 0.5;
   expect_plan_wherever_a_concrete_model_fits(tight);
   expect_no_continuous_point_under_a_tiny_cap(tight);
@@ -229,7 +222,7 @@ TEST(Plan, EqualSparsityBoundsGiveAPlan) {
 }
 
 TEST(Plan, DenseLawUnderATightCapGivesAPlan) {
-  PlanRequest r = request(1e19);
+  PlanRequest r = abnar_request(1e19);
   r.law = law::preset_law("hoffmann2022");
   expect_plan_wherever_a_concrete_model_fits(r);
   expect_no_continuous_point_under_a_tiny_cap(r);
@@ -249,15 +242,15 @@ TEST(PlanErrors, CapTooSmallNamesCapAndNeed) {
 }
 
 TEST(PlanErrors, BadRequestsThrow) {
-  PlanRequest r = request(1e21);
+  PlanRequest r = abnar_request(1e21);
   r.min_sparsity = 0.9;
   r.max_sparsity = 0.5;
   EXPECT_THROW(make_plan(r), Error);
-  r = request(-1);
+  r = abnar_request(-1);
   EXPECT_THROW(make_plan(r), Error);
-  r = request(std::nan(""));
+  r = abnar_request(std::nan(""));
   EXPECT_THROW(make_plan(r), Error);
-  r = request(1e21);
+  r = abnar_request(1e21);
   r.mode = PlanMode::kFixedSparsity;
   r.target_sparsity = 0.9;
   r.law = law::preset_law("epoch2024");

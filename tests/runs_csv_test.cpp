@@ -10,6 +10,7 @@
 #include "law/presets.h"
 #include "planner/law_source.h"
 #include "tests/support/cli_runner.h"
+#include "tests/support/synthetic_sweep.h"
 #include "util/error.h"
 
 namespace moeplan::planner {
@@ -30,16 +31,19 @@ std::string error_of(const std::string& text) {
 
 // 5 budgets × 4 sparsities × 6 sizes of Table 3's law, noise-free, as CSV text.
 std::string sweep_csv() {
-  const law::ScalingLaw truth = law::preset_law("abnar2025");
+  moeplan::testing::SyntheticSweep sweep;
+  sweep.budgets = {3e19, 1e20, 3e20, 1e21};
+  sweep.sparsities = {0.0, 0.5, 0.75, 0.875, 0.9375};
+  sweep.sizes = 6;
+  sweep.min_params = 1e8;
+  sweep.max_params = 1e10;
   std::ostringstream out;
   out << "N,D,S,loss,C,active_params\n";
   out.precision(10);
-  for (double c : {3e19, 1e20, 3e20, 1e21})
-    for (double s : {0.0, 0.5, 0.75, 0.875, 0.9375})
-      for (int k = 0; k < 6; ++k) {
-        const double n = 1e8 * std::pow(100.0, k / 5.0), na = n * (0.2 + 0.8 * (1 - s)), d = c / (6 * na);
-        out << n << "," << d << "," << s << "," << law::predict_loss(truth, n, d, s) << "," << c << "," << na << "\n";
-      }
+  for (const auto& r : moeplan::testing::synthetic_sweep(law::preset_law("abnar2025"), sweep)) {
+    out << r.total_params << "," << r.tokens << "," << r.sparsity << "," << r.loss << ","
+        << r.budget_flops << "," << r.active_params << "\n";
+  }
   return out.str();
 }
 

@@ -1,5 +1,5 @@
 // Tokenizers of `data prepare`: raw bytes and a sentencepiece BPE trained on the input.
-#include "verify/tokenizer.h"
+#include "verify/data/tokenizer.h"
 
 #include <gtest/gtest.h>
 

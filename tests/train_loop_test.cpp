@@ -9,6 +9,7 @@
 #include <csignal>
 #include <cstring>
 #include <fstream>
+#include <functional>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
@@ -16,14 +17,15 @@
 #include "tests/support/cli_runner.h"
 #include "util/error.h"
 #include "util/files.h"
-#include "verify/adamw.h"
 #include "verify/checkpoint.h"
-#include "verify/data_loader.h"
-#include "verify/data_prepare.h"
+#include "verify/cpu/adamw.h"
+#include "verify/data/data_loader.h"
+#include "verify/data/data_prepare.h"
+#include "verify/data/shard.h"
+#include "verify/divergence.h"
 #include "verify/lr_schedule.h"
 #include "verify/memory_check.h"
 #include "verify/safetensors.h"
-#include "verify/shard.h"
 
 namespace moeplan::verify {
 namespace {
@@ -177,11 +179,14 @@ TEST_F(TrainOnRepoText, SigintFinishesTheStepSavesAndExits130) {
 
 // A backend whose loss turns NaN at a given step: the loop must stop, say so, and leave the
 // last good checkpoint alone.
-class NanAfter final : public Backend {
+// Wraps a backend and lets a test change the losses it reports for the step being taken
+// (1-based).
+class TamperedLoss : public Backend {
  public:
-  NanAfter(std::unique_ptr<Backend> inner, int bad_step)
-      : inner_(std::move(inner)), bad_(bad_step) {}
-  std::string name() const override { return "nan"; }
+  using Edit = std::function<void(std::int64_t step, LossParts* loss)>;
+  TamperedLoss(std::unique_ptr<Backend> inner, Edit edit)
+      : inner_(std::move(inner)), edit_(std::move(edit)) {}
+  std::string name() const override { return "tampered"; }
   const law::MoeArchitecture& architecture() const override { return inner_->architecture(); }
   std::vector<HostTensor> parameters() const override { return inner_->parameters(); }
   void set_parameters(const std::vector<HostTensor>& v) override { inner_->set_parameters(v); }
@@ -195,7 +200,7 @@ class NanAfter final : public Backend {
   std::int64_t optimizer_step_count() const override { return inner_->optimizer_step_count(); }
   LossParts forward_backward(const Batch& b, double scale) override {
     LossParts p = inner_->forward_backward(b, scale);
-    if (inner_->optimizer_step_count() + 1 >= bad_) p.total = std::nan("");
+    edit_(inner_->optimizer_step_count() + 1, &p);
     return p;
   }
   double optimizer_step(const AdamWSettings& s, double lr) override {
@@ -206,7 +211,16 @@ class NanAfter final : public Backend {
 
  private:
   std::unique_ptr<Backend> inner_;
-  int bad_;
+  Edit edit_;
+};
+
+// A NaN total loss from step `bad_step` on.
+class NanAfter final : public TamperedLoss {
+ public:
+  NanAfter(std::unique_ptr<Backend> inner, int bad_step)
+      : TamperedLoss(std::move(inner), [bad_step](std::int64_t step, LossParts* p) {
+          if (step >= bad_step) p->total = std::nan("");
+        }) {}
 };
 
 TEST_F(TrainOnRepoText, NanLossStopsWithADiagnosisAndKeepsTheLastCheckpoint) {
@@ -229,6 +243,64 @@ TEST_F(TrainOnRepoText, NanLossStopsWithADiagnosisAndKeepsTheLastCheckpoint) {
   cfg.resume = run / "run";
   cfg.stop_after_steps = 1;
   EXPECT_EQ(run_training(cfg, *check, out).steps_done, 5);  // the step-4 checkpoint
+}
+
+// Runs `cfg` on `backend` expecting it to diverge; the error it raised.
+TrainingDiverged divergence_of(const TrainConfig& cfg, Backend& backend) {
+  std::ostringstream out;
+  try {
+    run_training(cfg, backend, out);
+  } catch (const TrainingDiverged& e) {
+    return e;
+  }
+  ADD_FAILURE() << "the run did not diverge";
+  return TrainingDiverged(0, "", 0, 0, {}, "");
+}
+
+TEST_F(TrainOnRepoText, DivergenceIsATypedErrorWithTheStepValueAndCheckpoint) {
+  TempDir run;
+  auto cfg = tiny_config(run, 20);
+  cfg.checkpoint_every = 4;
+  NanAfter backend(make_cpu_backend(cfg.arch, 1), 7);
+  const TrainingDiverged e = divergence_of(cfg, backend);
+  EXPECT_EQ(e.step, 7);
+  EXPECT_EQ(e.quantity, "training loss");
+  EXPECT_TRUE(std::isnan(e.value));
+  EXPECT_GT(e.lr, 0);
+  EXPECT_EQ(e.last_good_checkpoint, run / "run" / "checkpoint.safetensors");
+}
+
+TEST(LossSpike, AboveTheFactorTimesTheRunningMinimumAfterTheWarmup) {
+  EXPECT_TRUE(is_loss_spike(10, 5, 3.1, 1.0, 3.0));
+  EXPECT_FALSE(is_loss_spike(10, 5, 3.0, 1.0, 3.0));             // not above
+  EXPECT_FALSE(is_loss_spike(4, 5, 100.0, 1.0, 3.0));            // still warming up
+  EXPECT_TRUE(is_loss_spike(5, 5, 100.0, 1.0, 3.0));             // the first step after the warm-up
+  EXPECT_FALSE(is_loss_spike(10, 5, 100.0, 1.0, 0.0));           // off
+  EXPECT_FALSE(is_loss_spike(10, 5, 100.0, std::nan(""), 3.0));  // no minimum yet
+}
+
+TEST_F(TrainOnRepoText, LossSpikeStopsTheRunAsDiverged) {
+  TempDir run;
+  auto cfg = tiny_config(run, 20);
+  cfg.divergence_factor = 3;
+  const auto spike_from_step_9 = [](std::int64_t step, LossParts* p) {
+    if (step >= 9) p->ce *= 10;
+  };
+  TamperedLoss backend(make_cpu_backend(cfg.arch, 1), spike_from_step_9);
+  const TrainingDiverged e = divergence_of(cfg, backend);
+  EXPECT_EQ(e.step, 9);
+  EXPECT_EQ(e.quantity, "loss spike");
+  EXPECT_GT(e.value, 10);
+  EXPECT_TRUE(e.last_good_checkpoint.empty());
+  const std::string msg = e.what();
+  EXPECT_NE(msg.find("diverged at step 9"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("above 3 × its running minimum"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("no checkpoint was written yet"), std::string::npos) << msg;
+  // Off (the default), the same losses train to the end.
+  cfg.divergence_factor = 0;
+  TamperedLoss again(make_cpu_backend(cfg.arch, 1), spike_from_step_9);
+  std::ostringstream out;
+  EXPECT_EQ(run_training(cfg, again, out).steps_done, 20);
 }
 
 TEST_F(TrainOnRepoText, CliTrainsOnCpuAndReportsBadInputs) {

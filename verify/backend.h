@@ -1,6 +1,6 @@
 #pragma once
 // The contract between the training loop (verify/train*.cpp) and a model implementation:
-// the Eigen CPU reference (verify/cpu_*.cpp) or the CUDA model (verify/cuda/). The loop owns
+// the Eigen CPU reference (verify/cpu/) or the CUDA model (verify/cuda/). The loop owns
 // data, schedule, logging and checkpoints; a backend owns parameters, gradients and AdamW state.
 #include <cstdint>
 #include <memory>
@@ -10,6 +10,13 @@
 #include "law/architecture.h"
 
 namespace moeplan::verify {
+
+// The number of elements of a tensor of this shape (1 for a scalar).
+inline std::int64_t numel(const std::vector<std::int64_t>& shape) {
+  std::int64_t n = 1;
+  for (auto s : shape) n *= s;
+  return n;
+}
 
 // A named fp32 host tensor; row-major; names and shapes from parameter_layout().
 struct HostTensor {
@@ -39,6 +46,15 @@ struct AdamWSettings {
   double grad_clip = 1.0;  // global L2 norm; <= 0 disables clipping
 };
 
+// The clipping factor c = min(1, grad_clip / (grad_norm + 1e-6)) of
+// torch.nn.utils.clip_grad_norm_, 1 when clipping is off or not needed (or the norm is NaN).
+// Both backends scale their gradients by it.
+inline double clip_coefficient(double grad_norm, double grad_clip) {
+  if (grad_clip <= 0) return 1.0;
+  const double c = grad_clip / (grad_norm + 1e-6);
+  return c < 1.0 ? c : 1.0;
+}
+
 class Backend {
  public:
   virtual ~Backend() = default;
@@ -54,6 +70,12 @@ class Backend {
   virtual void set_optimizer_state(const std::vector<HostTensor>& m, const std::vector<HostTensor>& v,
                                    std::int64_t step) = 0;
   virtual std::int64_t optimizer_step_count() const = 0;
+
+  // Divergence: forward_backward, optimizer_step and evaluate never throw for a non-finite loss
+  // or gradient norm; they return it (NaN/Inf) and the training loop decides; optimizer_step
+  // with a non-finite norm leaves the weights and the AdamW state as they were.
+  // (verify/divergence.h: TrainingDiverged names the step, the value, the LR and the last good
+  // checkpoint). They throw moeplan::Error only for bad input or a failing device.
 
   // Forward and backward on one micro-batch; gradients of loss_scale·total are *added* to the
   // gradient buffers (gradient accumulation: loss_scale = 1/micro_batches).
@@ -71,7 +93,7 @@ class Backend {
   virtual std::vector<HostTensor> gradients() const = 0;
 };
 
-// The Eigen reference (fp32). Defined in verify/.
+// The Eigen reference (fp32). Defined in verify/cpu/backend.cpp.
 std::unique_ptr<Backend> make_cpu_backend(const law::MoeArchitecture& arch, std::uint64_t seed);
 // The CUDA model. Defined in verify/cuda/ when built with CUDA; otherwise throws moeplan::Error
 // ("moeplan was built without CUDA").

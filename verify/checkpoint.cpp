@@ -3,9 +3,8 @@
 #include <map>
 #include <nlohmann/json.hpp>
 
-#include "planner/report.h"
+#include "planner/architecture_json.h"
 #include "util/error.h"
-#include "verify/arch_json.h"
 #include "verify/model_layout.h"
 #include "verify/safetensors.h"
 
@@ -104,7 +103,7 @@ TrainingState load_checkpoint(const std::filesystem::path& file_or_dir, Backend&
   if (arch_it == c.metadata.end()) fail(where, ": checkpoint metadata lacks 'architecture'");
   law::MoeArchitecture saved;
   try {
-    saved = architecture_from_json(nlohmann::json::parse(arch_it->second), where);
+    saved = planner::architecture_from_json(nlohmann::json::parse(arch_it->second), where);
   } catch (const nlohmann::json::exception&) {
     fail(where, ": checkpoint metadata 'architecture' is not JSON");
   }

@@ -2,12 +2,12 @@
 
 #include <cmath>
 
+#include "verify/backend.h"
+
 namespace moeplan::verify {
 
 std::int64_t ParamSpec::numel() const {
-  std::int64_t n = 1;
-  for (auto s : shape) n *= s;
-  return n;
+  return verify::numel(shape);
 }
 
 double ParamSpec::init_std(std::int64_t n_layers) const {

@@ -37,6 +37,9 @@ inline constexpr double kRopeBase = 10000.0;
 inline constexpr double kInitStd = 0.02;
 inline constexpr double kAuxLossCoef = 0.02;
 inline constexpr double kZLossCoef = 1e-3;
+// The most active experts per token the CUDA router takes (its per-thread top-K buffer, checked
+// when the CUDA model is built); the CPU reference has no limit.
+inline constexpr std::int64_t kMaxCudaTopK = 16;
 
 enum class ParamInit { kNormal, kNormalResidual, kOnes };
 

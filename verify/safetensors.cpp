@@ -43,9 +43,7 @@ void write_safetensors(const std::filesystem::path& path, const std::vector<Host
   json header = json::object();
   std::uint64_t offset = 0;
   for (const auto& t : tensors) {
-    std::int64_t numel = 1;
-    for (auto s : t.shape) numel *= s;
-    if (numel != static_cast<std::int64_t>(t.data.size())) {
+    if (numel(t.shape) != static_cast<std::int64_t>(t.data.size())) {
       fail("tensor '", t.name, "' has ", t.data.size(), " values for its shape");
     }
     const std::uint64_t bytes = t.data.size() * sizeof(float);

@@ -1,13 +1,20 @@
 #include "verify/train_config.h"
 
-#include "planner/report.h"
+#include <cmath>
+
+#include "planner/architecture_json.h"
+#include "planner/budget.h"
 #include "util/error.h"
-#include "verify/arch_json.h"
 
 namespace moeplan::verify {
 
 std::int64_t TrainConfig::total_steps() const {
   return std::max<std::int64_t>(1, (tokens + tokens_per_step() - 1) / tokens_per_step());
+}
+
+double TrainConfig::mfu_peak_flops() const {
+  if (peak_flops > 0) return peak_flops;
+  return device == "cuda" ? planner::gpu_peak_flops(kMfuGpu) : 0;
 }
 
 void check_device_name(const std::string& device) {
@@ -38,6 +45,8 @@ void TrainConfig::validate() const {
   if (val_tokens <= 0) fail("--val-tokens must be positive, got ", val_tokens);
   if (!write_checkpoints && checkpoint_every > 0)
     fail("--checkpoint-every needs checkpoints; not with --no-checkpoint");
+  if (!(divergence_factor >= 0) || !std::isfinite(divergence_factor))
+    fail("--divergence-factor must be >= 0 (0: off), got ", divergence_factor);
   if (eval_every < 0 || checkpoint_every < 0 || stop_after_steps < 0)
     fail("step intervals must be >= 0");
 }

@@ -14,6 +14,9 @@ namespace moeplan::verify {
 // `train --info`, which needs no other setting).
 void check_device_name(const std::string& device);
 
+// The GPU whose peak (planner/budget.h's table) MFU uses on cuda without --peak-flops.
+inline constexpr const char* kMfuGpu = "h100";
+
 struct TrainConfig {
   law::MoeArchitecture arch;
   std::filesystem::path data_dir;          // llm.c shards; empty with random_data
@@ -38,9 +41,17 @@ struct TrainConfig {
   std::filesystem::path init;               // safetensors weights to start from
   std::uint64_t seed = 1;                   // initial weights and data order
   std::string device = "cuda";              // "cuda" or "cpu"
-  double peak_flops = 0;                    // for MFU; 0: 989e12 on cuda, none on cpu
+  double peak_flops = 0;                    // for MFU; 0: kMfuGpu's peak on cuda, none on cpu
   std::int64_t stop_after_steps = 0;  // end this invocation after this many steps (0: run all)
-  bool progress = false;              // draw a progress line (a terminal is attached)
+  // The caller wants a progress line (a terminal is attached). The loop writes none itself:
+  // `moeplan train` draws it from TrainHooks::progress (verify/training_run.h).
+  bool progress = false;
+  // Loss-spike rule (verify/divergence.h): > 0 stops the run as diverged when, after the
+  // warm-up, the training loss exceeds this × its running minimum; 0: off.
+  double divergence_factor = 0;
+
+  // The peak FLOP/s that MFU is measured against: peak_flops, else kMfuGpu's on cuda, else 0.
+  double mfu_peak_flops() const;
 
   std::int64_t micro_batch() const {
     return micro_batch_sequences > 0 ? micro_batch_sequences : batch_sequences;

@@ -10,12 +10,12 @@
 // transposed, KT = (B, H, hd, S) with strides (S·ld_qkv, hd, 1, ld_qkv), which is only a stride
 // swap over the same memory. lse ("Stats") is (B, H, S, 1) fp32 = max + log Σ exp, natural log.
 //
-// Minimum cuDNN: 9.0.0 (kMinCudnnVersion below). The graph uses only descriptor types and
-// attributes that exist since 8.9 (pointwise GEN_INDEX / CMP_GE / BINARY_SELECT, reduction,
-// matmul, reshape); 9.0 is the first release whose fused SDPA engines take short sequences and
-// sequence lengths that are not multiples of 64 (cudnn-frontend rejects the backward graph with
-// s < 64 before 9.0), and it is what the CUDA trainer already requires. The mask fill is -inf
-// from 9.10 on and the lowest finite float before, as cudnn-frontend chooses. The dedicated
+// Minimum cuDNN: 9.0.0 (kMinCudnnVersion in attention_cudnn.cuh). The graph uses only descriptor
+// types and attributes that exist since 8.9 (pointwise GEN_INDEX / CMP_GE / BINARY_SELECT,
+// reduction, matmul, reshape); 9.0 is the first release whose fused SDPA engines take short
+// sequences and sequence lengths that are not multiples of 64 (cudnn-frontend rejects the backward
+// graph with s < 64 before 9.0), and it is what the CUDA trainer already requires. The mask fill is
+// -inf from 9.10 on and the lowest finite float before, as cudnn-frontend chooses. The dedicated
 // SDPA_FWD/BWD operation descriptors of later releases are deliberately not used. Below 9.6 cuDNN
 // expects the fp32 dQ accumulator zeroed by the caller; it is zeroed before every backward call on
 // all versions (one memset).
@@ -37,7 +37,6 @@
 namespace moeplan::cuda {
 namespace {
 
-constexpr std::size_t kMinCudnnVersion = 90000;     // see the header comment
 constexpr std::int64_t kTensorAlignmentBytes = 16;  // every data pointer must be 16-byte aligned
 constexpr std::size_t kWorkspaceAlignmentBytes = 256;
 constexpr std::size_t kPlanCacheCapacity = 8;  // shapes kept built at once

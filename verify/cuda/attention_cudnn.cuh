@@ -8,6 +8,10 @@
 
 namespace moeplan::cuda {
 
+// The minimum cuDNN at run time: 9.0 (the fused SDPA graphs; attention_cudnn.cu's opening
+// comment says why). Below it the CUDA model and CudnnAttention refuse to start.
+inline constexpr std::size_t kMinCudnnVersion = 90000;
+
 class CudnnAttention {
  public:
   // Builds and finalises the forward and backward execution plans for `shape`; throws

@@ -40,12 +40,21 @@ class DeviceBuffer {
   ~DeviceBuffer() {
     if (ptr_) cudaFree(ptr_);
   }
+  // Exception-safe: the old memory is freed first (a resize never holds both), and a failed
+  // allocation leaves the buffer empty (size 0), never claiming memory it does not have.
   void resize(std::size_t n) {
     if (n == n_) return;
-    if (ptr_) CUDA_CHECK(cudaFree(ptr_));
-    ptr_ = nullptr;
+    release();
+    if (n == 0) return;
+    T* fresh = nullptr;
+    CUDA_CHECK(cudaMalloc(reinterpret_cast<void**>(&fresh), n * sizeof(T)));
+    ptr_ = fresh;
     n_ = n;
-    if (n > 0) CUDA_CHECK(cudaMalloc(reinterpret_cast<void**>(&ptr_), n * sizeof(T)));
+  }
+  void release() {
+    T* old = std::exchange(ptr_, nullptr);
+    n_ = 0;
+    if (old) CUDA_CHECK(cudaFree(old));
   }
   void zero(cudaStream_t stream = nullptr) {
     if (n_ > 0) CUDA_CHECK(cudaMemsetAsync(ptr_, 0, n_ * sizeof(T), stream));

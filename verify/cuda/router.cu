@@ -1,11 +1,12 @@
-#include "verify/cuda/router.cuh"
 #include "verify/cuda/reduce.cuh"
+#include "verify/cuda/router.cuh"
+#include "verify/model_layout.h"
 
 namespace moeplan::cuda {
 namespace {
 
 constexpr int kWarps = 8;
-constexpr int kMaxTopK = 16;
+constexpr int kMaxTopK = static_cast<int>(verify::kMaxCudaTopK);
 
 __global__ void softmax_topk_kernel(const float* __restrict__ logits, float* __restrict__ probs,
                                     float* __restrict__ lse, std::int32_t* __restrict__ expert,

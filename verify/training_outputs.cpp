@@ -1,0 +1,66 @@
+#include "verify/training_outputs.h"
+
+#include <bit>
+
+#include "util/error.h"
+#include "util/files.h"
+
+namespace moeplan::verify {
+
+TrainingOutputs::TrainingOutputs(const TrainConfig& cfg)
+    : config_(cfg), checkpoint_path_(cfg.out_dir / kCheckpointFileName) {
+  std::error_code ec;
+  std::filesystem::create_directories(cfg.out_dir, ec);
+  if (ec) fail("cannot create output directory ", cfg.out_dir.string(), ": ", ec.message());
+  if (cfg.write_checkpoints) check_writable(checkpoint_path_);
+  if (!cfg.log_path.empty()) check_writable(cfg.log_path);
+  for (const auto* extra : {&cfg.summary_path, &cfg.dump_batches_path, &cfg.save_init_path})
+    if (!extra->empty()) check_writable(*extra);
+}
+
+void TrainingOutputs::open(bool resumed) {
+  if (!config_.log_path.empty()) {
+    log_.open(config_.log_path, resumed ? std::ios::app : std::ios::trunc);
+    if (!log_) fail("cannot open the log file ", config_.log_path.string());
+  }
+  if (!config_.dump_batches_path.empty()) {
+    dump_.open(config_.dump_batches_path,
+               std::ios::binary | (resumed ? std::ios::app : std::ios::trunc));
+    if (!dump_) fail("cannot open the batch dump ", config_.dump_batches_path.string());
+  }
+}
+
+void TrainingOutputs::write_record(const nlohmann::json& record) {
+  if (log_.is_open()) log_ << record.dump() << "\n" << std::flush;
+}
+
+void TrainingOutputs::append_windows(const TokenBatch& b, std::vector<std::int32_t>* out) {
+  for (std::int64_t r = 0; r < b.count; ++r) {
+    const auto row = static_cast<std::size_t>(r * b.seq);
+    out->insert(out->end(), b.inputs.begin() + static_cast<std::ptrdiff_t>(row),
+                b.inputs.begin() + static_cast<std::ptrdiff_t>(row + b.seq));
+    out->push_back(b.targets[row + static_cast<std::size_t>(b.seq) - 1]);
+  }
+}
+
+void TrainingOutputs::write_windows(const std::vector<std::int32_t>& windows) {
+  static_assert(std::endian::native == std::endian::little,
+                "--dump-batches writes the host's int32");
+  dump_.write(reinterpret_cast<const char*>(windows.data()),
+              static_cast<std::streamsize>(windows.size() * sizeof(std::int32_t)));
+  dump_.flush();
+  if (!dump_) fail("cannot write the batch dump ", config_.dump_batches_path.string());
+}
+
+void TrainingOutputs::save(const Backend& backend, const TrainingState& state) {
+  if (!config_.write_checkpoints) return;
+  save_checkpoint(checkpoint_path_, backend, state);
+  have_checkpoint_ = true;
+}
+
+std::string TrainingOutputs::checkpoint_note() const {
+  return config_.write_checkpoints ? "checkpoint " + checkpoint_path_.string()
+                                   : std::string("no checkpoint (--no-checkpoint)");
+}
+
+}  // namespace moeplan::verify

@@ -1,0 +1,50 @@
+#pragma once
+// The files a training run writes besides its status lines: the checkpoint in --out, the
+// JSON-lines --log and the --dump-batches windows (--save-init and --summary are written once,
+// elsewhere, but checked here with the rest).
+#include <cstdint>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "verify/backend.h"
+#include "verify/checkpoint.h"
+#include "verify/data/data_loader.h"
+#include "verify/train_config.h"
+
+namespace moeplan::verify {
+
+class TrainingOutputs {
+ public:
+  // Creates the run directory and checks that every output can be written: fail before any
+  // expensive work whose result could not be saved.
+  explicit TrainingOutputs(const TrainConfig& config);
+
+  // Opens the log and the batch dump: appended to when resuming, else started afresh.
+  void open(bool resumed);
+  void write_record(const nlohmann::json& record);  // one log line, when --log is given
+
+  bool dumping_batches() const { return dump_.is_open(); }
+  // One step's windows, int32 (batch, context+1): each sequence's inputs, then its last target.
+  static void append_windows(const TokenBatch& batch, std::vector<std::int32_t>* windows);
+  void write_windows(const std::vector<std::int32_t>& windows);
+
+  // Saves the checkpoint (nothing with --no-checkpoint).
+  void save(const Backend& backend, const TrainingState& state);
+  // Whether a checkpoint exists that this run may fall back to (a resumed one counts).
+  bool have_checkpoint() const { return have_checkpoint_; }
+  void set_have_checkpoint() { have_checkpoint_ = true; }
+  const std::filesystem::path& checkpoint_path() const { return checkpoint_path_; }
+  // "checkpoint DIR/checkpoint.safetensors" or "no checkpoint (--no-checkpoint)".
+  std::string checkpoint_note() const;
+
+ private:
+  const TrainConfig& config_;
+  std::filesystem::path checkpoint_path_;
+  bool have_checkpoint_ = false;
+  std::ofstream log_, dump_;
+};
+
+}  // namespace moeplan::verify
