@@ -107,6 +107,7 @@ echo "runs $runs, ledger rows $rows, ok $ok, distinct keys $keys, arrays submitt
 [ "$rows" -eq "$runs" ] || fail "ledger has $rows rows for $runs runs"
 [ "$ok" -eq "$runs" ] || fail "only $ok of $runs rows are ok"
 [ "$keys" -eq "$rows" ] || fail "duplicate keys in the ledger"
-"${sweep[@]}" --emit-slurm "$tmp/again.sh" 2>&1 | grep -q "no runs to submit" ||
-  fail "a finished sweep still emits runs"
+again=$("${sweep[@]}" --emit-slurm "$tmp/again.sh" 2>&1)
+grep -q "no runs to submit" <<<"$again" || fail "a finished sweep still emits runs: $again"
+[ ! -e "$tmp/again.sh" ] || fail "a refused emit wrote its file"
 echo PASS

@@ -5,6 +5,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <csignal>
 #include <map>
 #include <set>
@@ -85,7 +86,9 @@ WaveResult run_wave(const RunnerOptions& o, const std::vector<SweepRun>& runs,
     pending_runs.push_back(runs[i]);
     pending_flops += runs[i].budget_flops;
   }
-  const int jobs = o.jobs > 0 ? o.jobs : default_jobs(read_sweep_setup(o.sweep_dir), pending_runs);
+  const int jobs =
+      std::min(static_cast<int>(pending.size()),
+               o.jobs > 0 ? o.jobs : default_jobs(read_sweep_setup(o.sweep_dir), pending_runs));
   progress.start(runs.size(), runs.size() - pending.size(), pending_flops);
   progress.message("sweep: " + std::to_string(pending.size()) + " runs to train, " +
                    std::to_string(jobs) + " at a time");
