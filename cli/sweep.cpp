@@ -54,6 +54,10 @@ std::string defaults_text(const std::vector<double>& values) {
   return o.str();
 }
 
+std::string number_text(double value) {
+  return defaults_text({value});
+}
+
 void add_options(CommandSpec& spec) {
   const verify::SweepSetup d;
   spec.options.add_options()("data", po::value<std::string>(), "directory of llm.c shards")(
@@ -77,7 +81,8 @@ void add_options(CommandSpec& spec) {
                     "vocabulary (default: the data's manifest.json)")(
       "context", po::value<std::string>(),
       ("sequence length (default " + std::to_string(d.context) + ")").c_str())(
-      "lr-scale", po::value<std::string>(), "multiplies the DeepSeek peak LR (default 1)")(
+      "lr-scale", po::value<std::string>(),
+      ("multiplies the DeepSeek peak LR (default " + number_text(d.lr_scale) + ")").c_str())(
       "min-steps", po::value<std::string>(),
       ("step floor: the batch shrinks to keep this many steps (default " +
        std::to_string(planner::kMinSteps) + ")")
@@ -91,9 +96,11 @@ void add_options(CommandSpec& spec) {
       "seeds", po::value<std::string>(),
       "repeat each sparsity's median-budget central run with N other seeds (noise)")(
       "jobs", po::value<std::string>(),
-      "runs at once (default: what fits the free memory; on cpu at most the cores; with "
-      "--emit-slurm the array's % limit)")(
-      "dry-run", po::bool_switch(), "print the runs and their recipes; train and write nothing")(
+      ("runs at once (default: what fits the free memory; on cpu at most the cores; with "
+       "--emit-slurm the array's % limit, default " +
+       std::to_string(verify::kDefaultSlurmConcurrency) + ")")
+          .c_str())("dry-run", po::bool_switch(),
+                    "print the runs and their recipes; train and write nothing")(
       "format", po::value<std::string>()->default_value("table"),
       "--dry-run output: table or json")(
       "emit-slurm", po::value<std::string>(),
@@ -215,7 +222,8 @@ int run_sweep(const std::vector<std::string>& args) {
       "       moeplan sweep ... --dry-run | --emit-slurm FILE\n"
       "       moeplan sweep --worker --index I --out SWEEP";
   spec.description =
-      "Trains the grid a scaling-law fit needs (SPEC §5): for each budget and sparsity, a few\n"
+      "Trains the grid a scaling-law fit needs (the paper's §5 at small scale): for each budget "
+      "and sparsity, a few\n"
       "model sizes spanning about x8 around the prior law's optimum N*(C, S), each with the\n"
       "recipe rule (DeepSeek batch and LR, at least --min-steps steps, warm-up 5%, cosine to\n"
       "10%). Several runs train at once; SWEEP/runs.csv gets one row per finished run (law fit\n"

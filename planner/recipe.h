@@ -5,7 +5,7 @@
 //   LR {1, 2, 3}e-3 (App. B); steps = tokens / batch; linear warm-up over 5% of the steps
 //   (paper: {2, 5, 10}%) then cosine decay to 10% of the peak (App. B).
 // Step floor: a run of a few dozen steps is all warm-up and decay and measures the schedule, not
-// the model (SPEC §5), so the DeepSeek batch shrinks (whole sequences, at least one) until the
+// the model (a 10-coefficient fit on such runs runs off), so the DeepSeek batch shrinks (whole sequences, at least one) until the
 // run has at least kMinSteps steps: batch_sequences = min(B_opt/T, floor(D / (kMinSteps·T))).
 #include <cstdint>
 #include <vector>

@@ -1,5 +1,5 @@
 #pragma once
-// Bracketing (SPEC §5: a fit needs each budget's optimum inside the swept sizes): when every run
+// Bracketing (a fit needs each budget's optimum inside the swept sizes): when every run
 // of a (C, S) cell is in the ledger and its best measured size (lowest val_loss) is the cell's
 // smallest or largest, one size beyond that edge is added: the ladder shape nearest to
 // N_edge / r (or N_edge · r), r = 8^(1/(sizes − 1)) the grid's spacing, among the shapes beyond

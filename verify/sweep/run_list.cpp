@@ -1,6 +1,7 @@
 #include "verify/sweep/run_list.h"
 
 #include <nlohmann/json.hpp>
+#include <set>
 
 #include "planner/report.h"
 #include "util/error.h"
@@ -56,7 +57,11 @@ std::vector<SweepRun> read_run_list(const std::filesystem::path& sweep_dir) {
 std::vector<SweepRun> append_runs(const std::filesystem::path& sweep_dir,
                                   const std::vector<SweepRun>& added) {
   std::vector<SweepRun> runs = read_run_list(sweep_dir);
-  runs.insert(runs.end(), added.begin(), added.end());
+  std::set<std::string> keys;
+  for (const SweepRun& run : runs) keys.insert(run.key);
+  // A run already listed keeps its index (two sweeps bracketing the same cell add it once).
+  for (const SweepRun& run : added)
+    if (keys.insert(run.key).second) runs.push_back(run);
   nlohmann::json list = nlohmann::json::array();
   for (const SweepRun& run : runs) list.push_back(run_to_json(run));
   write_file_atomic(sweep_dir / kRunListFileName, nlohmann::json{{"runs", list}}.dump(1) + "\n");

@@ -14,7 +14,8 @@ inline constexpr const char* kRunListFileName = "runs.json";
 // All runs (none when the file does not exist); throws Error naming the file when malformed.
 std::vector<SweepRun> read_run_list(const std::filesystem::path& sweep_dir);
 
-// Appends `added` after the runs already listed (atomically); returns the new list.
+// Appends the runs of `added` not listed yet after the listed ones (atomically); returns the new
+// list.
 std::vector<SweepRun> append_runs(const std::filesystem::path& sweep_dir,
                                   const std::vector<SweepRun>& added);
 

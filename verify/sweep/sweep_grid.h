@@ -1,5 +1,5 @@
 #pragma once
-// The sweep's grid (SPEC §5): for each budget C and each E (sparsity S = (E − K)/E), `sizes`
+// The sweep's grid (the paper's method at small scale, §5 and App. E): for each budget C and each E (sparsity S = (E − K)/E), `sizes`
 // models whose total parameters span about ×8 around the prior law's optimum N*(C, S), each a
 // shape of the ladder (sweep_shapes.h). N*(C, S) minimises Eq. 6 over the ladder at fixed S with
 // D = C / 6·N_a (law/flops.h); the targets are N*·8^(i/(sizes−1) − 1/2), i = 0..sizes−1, each
