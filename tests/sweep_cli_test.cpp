@@ -101,34 +101,45 @@ fs::path checkpointed_unfinished_run(const fs::path& sweep) {
   return {};
 }
 
-// Waits until no process holds the run's claim (the killed sweep's workers have exited).
+// Waits until no process holds the run's claim (the stopped sweep's workers have exited).
 bool wait_for_claim_released(const fs::path& lock) {
   for (int i = 0; i < 300; ++i) {
     const int fd = ::open(lock.c_str(), O_RDWR);
-    const bool free = fd >= 0 && ::flock(fd, LOCK_EX | LOCK_NB) == 0;
-    if (fd >= 0) ::close(fd);
+    if (fd < 0) return true;  // never claimed
+    const bool free = ::flock(fd, LOCK_EX | LOCK_NB) == 0;
+    ::close(fd);
     if (free) return true;
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
   return false;
 }
 
-// A sweep killed with SIGKILL mid-run: its workers checkpoint and exit (PR_SET_PDEATHSIG), the
-// rerun resumes them and ends with one ok row per run; a third run trains nothing.
+// A sweep interrupted (SIGINT: exit 130, workers checkpoint), then killed with SIGKILL mid-run (its
+// workers get SIGINT through PR_SET_PDEATHSIG), resumes to one ok row per run; a rerun trains
+// nothing.
 TEST_F(SweepCli, ASweepKilledMidRunResumesToTheSameRowsAndARerunTrainsNothing) {
   TempDir dir;
   const fs::path sweep = dir / "sweep";
-  const pid_t pid = start_moeplan(sweep_args(sweep), dir / "killed.log");
+  pid_t pid = start_moeplan(sweep_args(sweep), dir / "interrupted.log");
   fs::path run;
   for (int i = 0; i < 600 && run.empty(); ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
     run = checkpointed_unfinished_run(sweep);
   }
-  ASSERT_FALSE(run.empty()) << read_text_file(dir / "killed.log");
-  ::kill(pid, SIGKILL);
+  ASSERT_FALSE(run.empty()) << read_text_file(dir / "interrupted.log");
+  ::kill(pid, SIGINT);
   int status = 0;
   ::waitpid(pid, &status, 0);
-  ASSERT_TRUE(wait_for_claim_released(run.string() + ".lock"));
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 130)
+      << read_text_file(dir / "interrupted.log");
+  EXPECT_TRUE(wait_for_claim_released(run.string() + ".lock"));
+
+  pid = start_moeplan(sweep_args(sweep), dir / "killed.log");
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+  ::kill(pid, SIGKILL);
+  ::waitpid(pid, &status, 0);
+  for (const auto& r : read_run_list(sweep))
+    ASSERT_TRUE(wait_for_claim_released(sweep / "runs" / (r.key + ".lock")));
   const auto rows_after_kill = read_ledger(sweep / "runs.csv");
   EXPECT_LT(rows_after_kill.size(), read_run_list(sweep).size());
 

@@ -96,11 +96,18 @@ WaveResult run_wave(const RunnerOptions& o, const std::vector<SweepRun>& runs,
   std::size_t next = 0;
   WaveResult result;
   auto last_redraw = std::chrono::steady_clock::now();
+  bool forwarded = false;
   while (next < pending.size() || !running.empty()) {
     while (!g_interrupted && next < pending.size() &&
            running.size() < static_cast<std::size_t>(jobs))
       running[spawn_worker(o, pending[next])] = pending[next], ++next;
-    if (g_interrupted) next = pending.size();  // start nothing more; the workers checkpoint
+    if (g_interrupted && !forwarded) {
+      // Start nothing more; the workers checkpoint (a terminal's ^C reached them already, a
+      // `kill -INT` of the runner did not).
+      next = pending.size();
+      for (const auto& [worker, index] : running) ::kill(worker, SIGINT);
+      forwarded = true;
+    }
     progress.set_running(running.size());
     int status = 0;
     const pid_t pid = ::waitpid(-1, &status, WNOHANG);

@@ -4,7 +4,8 @@
 // --out SWEEP`, sweep_worker.h) started from `executable` with PR_SET_PDEATHSIG, so a killed
 // runner takes its workers down (they get SIGINT: checkpoint and exit). When a wave is done,
 // bracketing (bracketing.h) may append runs, which form the next wave. SIGINT stops starting
-// runs, waits for the workers (which checkpoint) and returns kExitInterrupted.
+// runs, passes SIGINT on to the workers (which checkpoint), waits for them and returns
+// kExitInterrupted.
 #include <filesystem>
 #include <ostream>
 
