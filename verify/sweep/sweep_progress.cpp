@@ -64,6 +64,11 @@ void SweepProgress::clear_status() {
   status_shown_ = false;
 }
 
+void SweepProgress::finish() {
+  clear_status();
+  terminal_ = false;
+}
+
 void SweepProgress::redraw() {
   if (!terminal_) return;
   clear_status();

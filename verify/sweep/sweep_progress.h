@@ -21,6 +21,7 @@ class SweepProgress {
   void set_running(std::size_t running);
   void message(const std::string& line);  // a plain line (bracketing decisions, summaries)
   void redraw();                          // the status line (terminals only)
+  void finish();                          // clears the status line and draws it no more
 
  private:
   void clear_status();

@@ -123,6 +123,7 @@ WaveResult run_wave(const RunnerOptions& o, const std::vector<SweepRun>& runs,
     if (it == running.end()) continue;
     const SweepRun& run = runs[it->second];
     running.erase(it);
+    progress.set_running(running.size());
     const auto rows = final_rows(o.sweep_dir);
     const auto row = rows.find(run.key);
     const bool interrupted = WIFEXITED(status) && WEXITSTATUS(status) == kExitInterrupted;
@@ -162,10 +163,12 @@ int run_sweep_runner(const RunnerOptions& o, std::ostream& err) {
     const WaveResult wave = run_wave(o, runs, pending, progress);
     failed += wave.failed;
     if (wave.interrupted) {
+      progress.finish();
       progress.message("sweep interrupted: run the same command again to resume");
       return kExitInterrupted;
     }
   }
+  progress.finish();
   if (failed > 0) {
     progress.message("sweep: " + std::to_string(failed) +
                      " runs failed; run the same command again to retry them");
