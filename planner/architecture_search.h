@@ -2,18 +2,23 @@
 // SPEC §3 step 2: the concrete architecture. A global exhaustive search of the discrete space
 // (so a larger cap can never predict a higher loss):
 //   d_model: multiples of 64 below 1024, of 128 from 1024 to 16384 (or --d-model);
-//   n_layers, heads: planner/shape_rule.h; G ∈ {1, 2, 4, 8} (or --granularity);
+//   n_layers: every depth of planner/shape_rule.h's aspect-ratio range (or the override),
+//   heads: planner/shape_rule.h; G ∈ {1, 2, 4, 8} (or --granularity);
 //   K = G, i.e. active expert width K·4d/G = 4d (or --top-k); E ∈ [K, 1024] (or --experts)
 //   with S = 1 - K/E inside the sparsity bounds; E = K = G = 1 is the dense model (E = K > 1,
 //   all experts active, is the same computation and is skipped unless --experts/--top-k ask).
+// Under --sparsity only the E/K nearest the requested S (exactly S when one exists) are tried.
 // Exact counts from law::count_params, D = C / flops_per_token, loss by Eq. 6; feasible when
-// the memory per device fits the cap and N <= --max-params. Best loss wins; ties
-// (|ΔL| < 1e-9) go to fewer active parameters.
+// the model sees at least one context of tokens, the memory per device fits the cap (on a
+// cluster: under the parallel layout planner/parallel_layout.h picks or the flags fix, whose
+// rules the shape must meet) and N <= --max-params. Best loss wins; ties (|ΔL| < 1e-9) go to
+// fewer active parameters.
 #include <cstdint>
 #include <optional>
 #include <vector>
 
 #include "law/architecture.h"
+#include "law/sharded_memory.h"
 #include "planner/plan_request.h"
 
 namespace moeplan::planner {
@@ -36,6 +41,7 @@ struct Candidate {
   std::int64_t active_params = 0;
   std::int32_t d_model = 0, n_layers = 0, n_heads = 0;
   std::int32_t experts = 1, top_k = 1, granularity = 1;
+  std::int16_t tensor_parallel = 1, expert_parallel = 1, pipeline_parallel = 1;  // on a cluster
   double sparsity() const { return 1.0 - static_cast<double>(top_k) / experts; }
 };
 
@@ -52,6 +58,13 @@ struct SearchResult {
 
 // The d_model values searched (or the single --d-model).
 std::vector<std::int64_t> d_model_grid(const PlanRequest& request);
+
+// Under --sparsity: the distance from the requested S to the nearest S = 1 - K/E the search
+// space has (0 when one is exact).
+double nearest_sparsity_gap(const PlanRequest& request);
+
+// The parallel degrees of a candidate, data parallelism included (all 1 off a cluster).
+law::ParallelDegrees candidate_degrees(const Candidate& candidate, const PlanRequest& request);
 
 SearchResult search_architectures(const PlanRequest& request);
 
