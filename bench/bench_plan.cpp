@@ -38,7 +38,17 @@ int main(int argc, char** argv) {
     PlanRequest r = base(1e21);
     r.cap.bytes_per_device = 80.0 * 1073741824.0;
     r.cap.setup.devices = 8;
-    cases.push_back({"optimum 1e21, 8x80GiB", r});
+    cases.push_back({"optimum 1e21, 8x80GiB pool", r});
+  }
+  {
+    PlanRequest r = base(1e21);
+    r.cap.bytes_per_device = 80.0 * 1073741824.0;
+    r.cap.setup.devices = 8;
+    r.cap.setup.zero_stage = moeplan::planner::kClusterZeroStage;
+    r.cap.cluster = moeplan::planner::ClusterRequest{8, {}};
+    cases.push_back({"--gpus 8 --gpu-memory 80GiB", r});
+    r.shape.free_depth = false;
+    cases.push_back({"  same, fixed depth", r});
   }
   cases.push_back({"optimum 1e21, no cap", base(1e21)});
   {

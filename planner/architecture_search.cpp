@@ -1,11 +1,13 @@
 #include "planner/architecture_search.h"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 
 #include "law/flops.h"
 #include "law/memory.h"
 #include "law/scaling_law.h"
+#include "planner/pareto.h"
 
 namespace moeplan::planner {
 namespace {
@@ -57,13 +59,14 @@ Bounds search_bounds(const PlanRequest& r) {
 // One column of the space: a (d, L, heads, G, K) whose E the search walks upward.
 struct Column {
   std::int64_t d = 0, layers = 0, heads = 0, g = 1, k = 1;
+  // The E window walked (the depth search narrows it around the best E of the neighbour depth).
+  std::int64_t e_min = 1, e_max = kMaxExperts;
   std::vector<TensorPipeline> options;  // on a cluster
 };
 
 // Memory of one architecture; `stop` when no larger E of the column can fit.
 struct Fit {
   double bytes = 0;
-  law::ParallelDegrees degrees;
   bool fits = false, allowed = true, stop = false;
 };
 
@@ -89,7 +92,6 @@ Fit fit_memory(const law::MoeArchitecture& arch, const law::ParamCounts& counts,
     return f;
   }
   f.bytes = choice->memory.per_device_bytes();
-  f.degrees = choice->degrees;
   f.fits = choice->fits;
   if (!f.fits)
     f.stop = memory_floor_bytes(*r.cap.cluster, col.options, params, r.cap.setup) > b.cap_bytes;
@@ -125,19 +127,22 @@ Candidate make_candidate(const law::MoeArchitecture& arch, const law::ParamCount
   c.experts = static_cast<std::int32_t>(arch.experts);
   c.top_k = static_cast<std::int32_t>(arch.active_experts);
   c.granularity = static_cast<std::int32_t>(arch.granularity);
-  c.tensor_parallel = static_cast<std::int16_t>(fit.degrees.tensor);
-  c.expert_parallel = static_cast<std::int16_t>(fit.degrees.expert);
-  c.pipeline_parallel = static_cast<std::int16_t>(fit.degrees.pipeline);
   return c;
 }
 
-// Walks E upward in one column; returns the best loss it found (infinity when none fits).
-double search_column(const Column& col, const PlanRequest& r, const Bounds& b,
-                     SearchResult& result) {
+struct ColumnBest {
+  double rank = std::numeric_limits<double>::infinity();  // infinity when nothing fits
+  std::int64_t experts = 0;
+};
+
+// Walks E upward in one column (within its window).
+ColumnBest search_column(const Column& col, const PlanRequest& r, const Bounds& b,
+                         SearchResult& result) {
   const auto& o = r.overrides;
-  const std::int64_t e_first = o.experts ? *o.experts : col.k;
-  const std::int64_t e_last = b.dense ? 1 : (o.experts ? *o.experts : kMaxExperts);
-  double best = std::numeric_limits<double>::infinity();
+  const std::int64_t e_first = std::max(o.experts ? *o.experts : col.k, col.e_min);
+  const std::int64_t e_last =
+      std::min(b.dense ? 1 : (o.experts ? *o.experts : kMaxExperts), col.e_max);
+  ColumnBest best;
   for (std::int64_t e = e_first; e <= e_last; ++e) {
     // All experts active is the dense computation: keep only E = K = G = 1 for it.
     if (e == col.k && col.g > 1 && !o.experts && !o.top_k) continue;
@@ -161,7 +166,13 @@ double search_column(const Column& col, const PlanRequest& r, const Bounds& b,
     const double tokens = r.budget.flops / law::flops_per_token(arch, counts, r.flops_method);
     if (tokens < static_cast<double>(r.shape.context)) break;  // tokens fall as E grows
     const Candidate c = make_candidate(arch, counts, fit, tokens, b.dense ? 0.0 : s, r);
-    best = std::min(best, c.rank);
+    if (c.rank < best.rank) best = {c.rank, e};
+    ++result.feasible_count;
+    // Keep only what the report can show: the best-so-far loss only falls, so a candidate
+    // past its alternatives window now is past the final plan's too (rank = loss here).
+    if (r.mode == PlanMode::kOptimum && result.best &&
+        c.loss > result.feasible[*result.best].loss * (1 + kAlternativeLossWindow))
+      continue;
     result.feasible.push_back(c);
     if (!result.best || better_candidate(c, result.feasible[*result.best]))
       result.best = result.feasible.size() - 1;
@@ -210,23 +221,52 @@ law::MoeArchitecture to_architecture(const Candidate& c, const PlanRequest& requ
                                       request.shape.context);
 }
 
-law::ParallelDegrees candidate_degrees(const Candidate& c, const PlanRequest& request) {
-  law::ParallelDegrees g;
-  if (!request.cap.cluster) return g;
-  g.tensor = c.tensor_parallel;
-  g.expert = c.expert_parallel;
-  g.pipeline = c.pipeline_parallel;
-  g.data = request.cap.cluster->devices / (g.tensor * g.pipeline);
-  return g;
+namespace {
+
+// The depth walk from the default depth in one direction (step +1 or -1): stops at the end of
+// the range, when nothing fits (more layers only need more memory), or after kDepthWorseSteps
+// depths in a row that do not improve on the best so far of this (d, G).
+void walk_depths(Column col, std::int64_t step, const LayerRange& range, ColumnBest from,
+                 const PlanRequest& request, const Bounds& b, SearchResult& result) {
+  int worse = 0;
+  double best_rank = from.rank;
+  std::int64_t best_experts = from.experts;
+  for (std::int64_t layers = col.layers + step; layers >= range.first && layers <= range.last;
+       layers += step) {
+    col.layers = layers;
+    if (request.cap.cluster)
+      col.options = tensor_pipeline_options(
+          *request.cap.cluster,
+          {col.d, layers, col.heads, 1, 4 * col.d / col.g, request.shape.context});
+    if (best_experts > 0) {
+      col.e_min = best_experts - best_experts / kDepthExpertWindow;
+      col.e_max = best_experts + best_experts / kDepthExpertWindow + 1;
+    }
+    const ColumnBest found = search_column(col, request, b, result);
+    if (found.rank == std::numeric_limits<double>::infinity() && step > 0) return;
+    if (found.rank < best_rank) {
+      best_rank = found.rank;
+      best_experts = found.experts;
+      worse = 0;
+    } else if (++worse >= kDepthWorseSteps) {
+      return;
+    }
+  }
 }
 
-SearchResult search_architectures(const PlanRequest& request) {
+}  // namespace
+
+namespace {
+
+SearchResult search_one_tier(const PlanRequest& request) {
   SearchResult result;
+  result.searched = request;
   const Bounds b = search_bounds(request);
+  // Pass 1: every (d, G) at the default depth round(d/128), as with the depth fixed.
+  std::vector<std::pair<Column, ColumnBest>> columns;
   for (const std::int64_t d : d_model_grid(request)) {
     const std::int64_t head_dim = head_dim_for(d, request.shape);
     if (head_dim == 0) continue;
-    const LayerRange depths = request.shape.discrete_layer_range(d);
     for (const std::int64_t g : granularities_of(request)) {
       if ((4 * d) % g != 0) continue;
       Column col;
@@ -235,16 +275,48 @@ SearchResult search_architectures(const PlanRequest& request) {
       col.g = g;
       col.k = b.dense ? 1 : request.overrides.top_k.value_or(g);
       if (request.overrides.experts && *request.overrides.experts < col.k) continue;
-      for (std::int64_t layers = depths.first; layers <= depths.last; ++layers) {
-        col.layers = layers;
-        if (request.cap.cluster)
-          col.options = tensor_pipeline_options(
-              *request.cap.cluster, {d, layers, col.heads, 1, 4 * d / g, request.shape.context});
-        search_column(col, request, b, result);
-      }
+      col.layers = request.shape.discrete_layers(d);
+      if (request.cap.cluster)
+        col.options = tensor_pipeline_options(
+            *request.cap.cluster, {d, col.layers, col.heads, 1, 4 * d / g, request.shape.context});
+      columns.emplace_back(col, search_column(col, request, b, result));
     }
   }
+  // Pass 2: the other depths of the range, for the (d, G) within kDepthSearchMargin of the best
+  // (or with nothing that fits at the default depth), walking away from the default depth.
+  const double best = result.best ? result.feasible[*result.best].rank : 0.0;
+  std::vector<double> ranks;
+  for (const auto& column : columns) ranks.push_back(column.second.rank);
+  std::sort(ranks.begin(), ranks.end());
+  const double cutoff = std::min(best + kDepthSearchMargin,
+                                 ranks[std::min(ranks.size(), kDepthSearchColumns) - 1]);
+  for (const auto& [col, found] : columns) {
+    const LayerRange range = request.shape.discrete_layer_range(col.d);
+    if (range.first == range.last) continue;
+    const bool none_fit = found.rank == std::numeric_limits<double>::infinity();
+    if (!none_fit && found.rank > cutoff) continue;
+    if (!none_fit) walk_depths(col, +1, range, found, request, b, result);
+    walk_depths(col, -1, range, found, request, b, result);
+  }
   return result;
+}
+
+}  // namespace
+
+SearchResult search_architectures(const PlanRequest& request) {
+  if (!request.cap.cluster || (request.cap.cluster->fixed.tensor &&
+                               request.cap.cluster->fixed.pipeline))
+    return search_one_tier(request);
+  std::optional<SearchResult> first;
+  for (const TensorPipeline& tier : layout_tiers(*request.cap.cluster)) {
+    PlanRequest tiered = request;
+    tiered.cap.cluster->fixed.tensor = tier.tensor;
+    tiered.cap.cluster->fixed.pipeline = tier.pipeline;
+    SearchResult result = search_one_tier(tiered);
+    if (result.best) return result;
+    if (!first) first = std::move(result);  // for the "cap too small" message
+  }
+  return first ? std::move(*first) : search_one_tier(request);
 }
 
 }  // namespace moeplan::planner

@@ -18,7 +18,6 @@
 #include <vector>
 
 #include "law/architecture.h"
-#include "law/sharded_memory.h"
 #include "planner/plan_request.h"
 
 namespace moeplan::planner {
@@ -26,6 +25,13 @@ namespace moeplan::planner {
 inline constexpr std::int64_t kMaxExperts = 1024;
 inline constexpr std::int64_t kMaxDModel = 16384;
 inline constexpr double kLossTie = 1e-9;
+// The depth search (see search_architectures): which (d, G) get depths other than round(d/128),
+// and when a walk over depths gives up.
+inline constexpr double kDepthSearchMargin = 0.02;  // nats above the best at the default depth
+inline constexpr std::size_t kDepthSearchColumns = 64;  // and at most the best 64 (d, G)
+inline constexpr int kDepthWorseSteps = 3;
+// ... and walks E within ±1/4 of the best E of the previous depth (all E at the default depth).
+inline constexpr std::int64_t kDepthExpertWindow = 4;
 
 // One feasible point of the discrete space, compact (there can be ~500k of them).
 struct Candidate {
@@ -41,12 +47,14 @@ struct Candidate {
   std::int64_t active_params = 0;
   std::int32_t d_model = 0, n_layers = 0, n_heads = 0;
   std::int32_t experts = 1, top_k = 1, granularity = 1;
-  std::int16_t tensor_parallel = 1, expert_parallel = 1, pipeline_parallel = 1;  // on a cluster
   double sparsity() const { return 1.0 - static_cast<double>(top_k) / experts; }
 };
 
 struct SearchResult {
+  // The feasible candidates the report can use: in the optimum mode only those within the
+  // alternatives' loss window (planner/pareto.h) of the best when they were found.
   std::vector<Candidate> feasible;
+  std::size_t feasible_count = 0;  // all feasible candidates seen
   std::optional<std::size_t> best;  // index into `feasible`
   std::size_t evaluated = 0;        // architectures counted (mode filter passed)
   // The cheapest (least memory) architecture the mode allows, fitting or not: for the
@@ -54,6 +62,9 @@ struct SearchResult {
   std::optional<law::MoeArchitecture> smallest;
   double smallest_memory_bytes = 0;
   std::int64_t smallest_total_params = 0;
+  // On a cluster: the request the candidates were searched under, with the tensor and pipeline
+  // parallelism the planner settled on (see search_architectures); describe models with it.
+  PlanRequest searched;
 };
 
 // The d_model values searched (or the single --d-model).
@@ -63,9 +74,15 @@ std::vector<std::int64_t> d_model_grid(const PlanRequest& request);
 // space has (0 when one is exact).
 double nearest_sparsity_gap(const PlanRequest& request);
 
-// The parallel degrees of a candidate, data parallelism included (all 1 off a cluster).
-law::ParallelDegrees candidate_degrees(const Candidate& candidate, const PlanRequest& request);
-
+// Pass 1 searches every (d, G) at the default depth, as the fixed aspect ratio 128 would, so the
+// free depth never predicts a worse loss; pass 2 walks the other depths of the aspect-ratio
+// range from there, for the (d, G) within kDepthSearchMargin of the best so far and among the
+// kDepthSearchColumns best at the default depth (and those where
+// nothing fits at the default depth), up and down until kDepthWorseSteps depths in a row bring
+// no improvement (up also stops when nothing fits). Pruned, so not exhaustive over depths.
+// On a cluster without --tensor-parallel/--pipeline-parallel, the (TP, PP) tiers are tried in
+// order of least model parallelism (TP before PP), each for the whole space, and the first
+// under which anything fits is kept: TP and PP only when the model needs them.
 SearchResult search_architectures(const PlanRequest& request);
 
 // The full architecture of a candidate (paper family, expert_hidden = 4·d/G).

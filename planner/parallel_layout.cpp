@@ -22,28 +22,34 @@ bool tensor_parallel_allowed(int tp, const ShapeFacts& s) {
 
 }  // namespace
 
-std::vector<TensorPipeline> tensor_pipeline_options(const ClusterRequest& c,
-                                                    const ShapeFacts& shape) {
+std::vector<TensorPipeline> layout_tiers(const ClusterRequest& c) {
   std::vector<int> tensors;
   if (c.fixed.tensor) {
     tensors = {*c.fixed.tensor};
   } else {
     for (int tp = 1; tp <= kMaxAutoTensorParallel; tp *= 2) tensors.push_back(tp);
   }
-  std::vector<TensorPipeline> options;
+  std::vector<TensorPipeline> tiers;
   for (const int tp : tensors) {
-    if (c.devices % tp != 0 || !tensor_parallel_allowed(tp, shape)) continue;
+    if (c.devices % tp != 0) continue;
     for (int pp = 1; pp <= c.devices / tp; ++pp) {
       if (c.fixed.pipeline && pp != *c.fixed.pipeline) continue;
-      if ((c.devices / tp) % pp != 0 || shape.n_layers % pp != 0) continue;
-      options.push_back({tp, pp});
+      if ((c.devices / tp) % pp == 0) tiers.push_back({tp, pp});
     }
   }
-  std::stable_sort(options.begin(), options.end(),
-                   [](const TensorPipeline& a, const TensorPipeline& b) {
-                     const int ma = a.tensor * a.pipeline, mb = b.tensor * b.pipeline;
-                     return ma != mb ? ma < mb : a.pipeline < b.pipeline;
-                   });
+  std::stable_sort(tiers.begin(), tiers.end(), [](const TensorPipeline& a, const TensorPipeline& b) {
+    const int ma = a.tensor * a.pipeline, mb = b.tensor * b.pipeline;
+    return ma != mb ? ma < mb : a.pipeline < b.pipeline;
+  });
+  return tiers;
+}
+
+std::vector<TensorPipeline> tensor_pipeline_options(const ClusterRequest& c,
+                                                    const ShapeFacts& shape) {
+  std::vector<TensorPipeline> options;
+  for (const TensorPipeline& t : layout_tiers(c))
+    if (tensor_parallel_allowed(t.tensor, shape) && shape.n_layers % t.pipeline == 0)
+      options.push_back(t);
   return options;
 }
 

@@ -7,9 +7,9 @@
 //   the FFN widths (dense 4·d and expert h) by TP (column-parallel linears);
 //   TP > 1 trains MoE only with sequence parallelism, so the context divides by TP;
 //   the global batch divisible by micro-batch × DP (see megatron_global_batch).
-// Given flags pin a degree; otherwise the planner picks, per architecture, the layout with the
-// least model parallelism (TP·PP, then TP before PP) under which the memory fits, with EP the
-// largest divisor of both E and DP (the most expert sharding E allows).
+// Given flags pin a degree; otherwise the planner picks TP and PP for the whole search (the
+// least TP·PP, TP before PP, under which any model fits: planner/architecture_search.h) and EP
+// per architecture, the largest divisor of both E and DP (the most expert sharding E allows).
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -43,10 +43,14 @@ struct ShapeFacts {
 };
 ShapeFacts shape_facts(const law::MoeArchitecture& arch);
 
-// The (TP, PP) pairs the planner tries for a shape, in order of preference; EP is chosen per E.
 struct TensorPipeline {
   int tensor = 1, pipeline = 1;
 };
+// The (TP, PP) pairs of a cluster: TP in 1, 2, 4, 8 (or the fixed one) dividing N, PP dividing
+// N/TP (or the fixed one); least TP·PP first, TP before PP.
+std::vector<TensorPipeline> layout_tiers(const ClusterRequest& cluster);
+
+// The tiers a shape allows (its rules for TP and PP), in the same order; EP is chosen per E.
 std::vector<TensorPipeline> tensor_pipeline_options(const ClusterRequest& cluster,
                                                     const ShapeFacts& shape);
 

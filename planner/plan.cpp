@@ -162,9 +162,9 @@ void add_layout_sentence(PlanResult& result) {
                         : "the layout is";
   result.notes.push_back(
       "parallel layout " + describe_layout(g) + ": " + why +
-      " picked by the planner (the least tensor x pipeline parallelism under which the memory "
-      "fits, EP the largest divisor of E and DP); the shape meets Megatron-Core's rules for it, "
-      "and the global batch divides by micro-batch x DP");
+      " picked by the planner (the least tensor x pipeline parallelism under which a model fits, "
+      "EP the largest divisor of E and DP); the shape meets Megatron-Core's rules for it, and "
+      "the global batch divides by micro-batch x DP");
   if (r.cap.setup.zero_stage >= 2)
     result.notes.push_back("ZeRO-" + std::to_string(r.cap.setup.zero_stage) +
                            " shards the gradients" +
@@ -256,14 +256,16 @@ PlanResult make_plan(const PlanRequest& request) {
   const SearchResult search = search_architectures(r);
   if (!search.best) fail_nothing_feasible(r, search);
   result.architectures_evaluated = search.evaluated;
-  result.architectures_feasible = search.feasible.size();
+  result.architectures_feasible = search.feasible_count;
 
   // 1. The continuous optimum of the mode.
   const ContinuousProblem problem(r);
   result.continuous = solve_continuous(problem, result, search);
 
   // 2. The concrete architecture.
-  result.chosen = describe_model(to_architecture(search.feasible[*search.best], r), r);
+  // On a cluster, under the tensor and pipeline parallelism the search settled on.
+  const PlanRequest& searched = search.searched;
+  result.chosen = describe_model(to_architecture(search.feasible[*search.best], r), searched);
 
   // 3. The alternatives.
   const std::vector<std::size_t> front = pareto_front(search.feasible);
@@ -272,7 +274,8 @@ PlanResult make_plan(const PlanRequest& request) {
       thin_front(search.feasible, front, *search.best, static_cast<std::size_t>(r.alternatives));
   for (std::size_t i = 0; i < rows.size(); ++i) {
     if (rows[i] == *search.best) result.alternatives_chosen_index = i;
-    result.alternatives.push_back(describe_model(to_architecture(search.feasible[rows[i]], r), r));
+    result.alternatives.push_back(
+        describe_model(to_architecture(search.feasible[rows[i]], r), searched));
   }
 
   const PlannedModel& m = result.chosen;

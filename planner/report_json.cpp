@@ -72,6 +72,7 @@ json inputs_json(const PlanRequest& r) {
       {"vocab_size", r.shape.vocab_size},
       {"context", r.shape.context},
       {"aspect_ratio", r.shape.aspect_ratio},
+      {"free_depth", r.shape.free_depth && !r.shape.n_layers},
       {"overrides", overrides},
   };
   if (r.mode == PlanMode::kFixedParams) {
