@@ -60,9 +60,9 @@ TEST(ParallelPlan, GridMeetsMegatronRulesAndMemory) {
     const PlanResult plan = make_plan(cluster_request(c.budget, c.gpus, c.fixed));
     const law::MoeArchitecture& a = plan.chosen.architecture;
     const law::ParallelDegrees& g = plan.chosen.layout;
-    if (c.fixed.tensor) EXPECT_EQ(g.tensor, *c.fixed.tensor);
-    if (c.fixed.expert) EXPECT_EQ(g.expert, *c.fixed.expert);
-    if (c.fixed.pipeline) EXPECT_EQ(g.pipeline, *c.fixed.pipeline);
+    EXPECT_EQ(g.tensor, c.fixed.tensor.value_or(g.tensor));
+    EXPECT_EQ(g.expert, c.fixed.expert.value_or(g.expert));
+    EXPECT_EQ(g.pipeline, c.fixed.pipeline.value_or(g.pipeline));
     EXPECT_EQ(g.devices(), c.gpus);
     // The rules, written out here rather than through layout_violations.
     EXPECT_EQ(a.n_heads % g.tensor, 0);

@@ -122,7 +122,7 @@ TEST(PlanCluster, SurfacePlotsMarkOptimaAtTheEdge) {
   const std::string nstar =
       planner::surface_plot_commands(analysis, planner::SurfacePlot::kOptimalParams);
   EXPECT_NE(nstar.find("at the edge of the swept range"), std::string::npos);
-  EXPECT_NE(nstar.find("$edge << EOD\n0.9 400000000\n"), std::string::npos) << nstar;
+  EXPECT_NE(nstar.find("$edge << EOD\n0.9 4e+08\n"), std::string::npos) << nstar;
   const std::string sstar =
       planner::surface_plot_commands(analysis, planner::SurfacePlot::kOptimalSparsity);
   EXPECT_EQ(sstar.find("edge"), std::string::npos);
