@@ -36,7 +36,9 @@ MemoryBreakdown sharded_memory_per_device(const ShardedParams& p, const Parallel
   const double tables = g.pipeline == 1 ? p.embedding_tables : 1;
   const double dense = (p.layers_dense / pp + tables * p.embedding_table) / tp;
   const double experts = p.experts / (pp * g.expert * tp);
-  auto shard = [&](bool sharded) { return sharded ? dense / dp + experts / expert_dp : dense + experts; };
+  auto shard = [&](bool sharded) {
+    return sharded ? dense / dp + experts / expert_dp : dense + experts;
+  };
   const BytesPerParam bpp = bytes_per_param(setup.regime);
   MemoryBreakdown m;
   m.weights_bytes = bpp.weights * shard(setup.zero_stage >= 3);
@@ -44,8 +46,8 @@ MemoryBreakdown sharded_memory_per_device(const ShardedParams& p, const Parallel
   m.optimizer_bytes = (bpp.master + bpp.optimizer) * shard(setup.zero_stage >= 1);
   if (setup.regime != MemoryRegime::kInferenceBf16)
     m.activation_bytes =
-        p.n_layers * activation_bytes_per_layer(p.context, setup.micro_batch, p.d_model, p.n_heads) /
-        tp;
+        p.n_layers *
+        activation_bytes_per_layer(p.context, setup.micro_batch, p.d_model, p.n_heads) / tp;
   return m;
 }
 

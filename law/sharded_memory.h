@@ -32,7 +32,6 @@ ShardedParams sharded_params(const MoeArchitecture& arch, const ParamCounts& cou
 // all of it when PP = 1). Activations: Korthikanti et al. 2022 with sequence parallelism,
 // L·s·b·h·(34 + 5·a·s/h)/TP on the first stage (1F1B keeps PP micro-batches of L/PP layers).
 MemoryBreakdown sharded_memory_per_device(const ShardedParams& params,
-                                          const ParallelDegrees& degrees,
-                                          const MemorySetup& setup);
+                                          const ParallelDegrees& degrees, const MemorySetup& setup);
 
 }  // namespace moeplan::law

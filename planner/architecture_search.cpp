@@ -70,15 +70,14 @@ struct Fit {
   bool fits = false, allowed = true, stop = false;
 };
 
-Fit fit_memory(const law::MoeArchitecture& arch, const law::ParamCounts& counts,
-               const Column& col, const PlanRequest& r, const Bounds& b) {
+Fit fit_memory(const law::MoeArchitecture& arch, const law::ParamCounts& counts, const Column& col,
+               const PlanRequest& r, const Bounds& b) {
   Fit f;
   if (!r.cap.cluster) {
-    f.bytes = law::memory_per_device(static_cast<double>(counts.total),
-                                     static_cast<double>(arch.n_layers),
-                                     static_cast<double>(arch.d_model),
-                                     static_cast<double>(arch.n_heads),
-                                     static_cast<double>(arch.context), r.cap.setup)
+    f.bytes = law::memory_per_device(
+                  static_cast<double>(counts.total), static_cast<double>(arch.n_layers),
+                  static_cast<double>(arch.d_model), static_cast<double>(arch.n_heads),
+                  static_cast<double>(arch.context), r.cap.setup)
                   .per_device_bytes();
     f.fits = f.bytes <= b.cap_bytes;
     f.stop = !f.fits;  // memory grows with E
@@ -288,8 +287,8 @@ SearchResult search_one_tier(const PlanRequest& request) {
   std::vector<double> ranks;
   for (const auto& column : columns) ranks.push_back(column.second.rank);
   std::sort(ranks.begin(), ranks.end());
-  const double cutoff = std::min(best + kDepthSearchMargin,
-                                 ranks[std::min(ranks.size(), kDepthSearchColumns) - 1]);
+  const double cutoff =
+      std::min(best + kDepthSearchMargin, ranks[std::min(ranks.size(), kDepthSearchColumns) - 1]);
   for (const auto& [col, found] : columns) {
     const LayerRange range = request.shape.discrete_layer_range(col.d);
     if (range.first == range.last) continue;
@@ -304,8 +303,8 @@ SearchResult search_one_tier(const PlanRequest& request) {
 }  // namespace
 
 SearchResult search_architectures(const PlanRequest& request) {
-  if (!request.cap.cluster || (request.cap.cluster->fixed.tensor &&
-                               request.cap.cluster->fixed.pipeline))
+  if (!request.cap.cluster ||
+      (request.cap.cluster->fixed.tensor && request.cap.cluster->fixed.pipeline))
     return search_one_tier(request);
   std::optional<SearchResult> first;
   for (const TensorPipeline& tier : layout_tiers(*request.cap.cluster)) {

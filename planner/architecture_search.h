@@ -27,7 +27,7 @@ inline constexpr std::int64_t kMaxDModel = 16384;
 inline constexpr double kLossTie = 1e-9;
 // The depth search (see search_architectures): which (d, G) get depths other than round(d/128),
 // and when a walk over depths gives up.
-inline constexpr double kDepthSearchMargin = 0.02;  // nats above the best at the default depth
+inline constexpr double kDepthSearchMargin = 0.02;      // nats above the best at the default depth
 inline constexpr std::size_t kDepthSearchColumns = 64;  // and at most the best 64 (d, G)
 inline constexpr int kDepthWorseSteps = 3;
 // ... and walks E within ±1/4 of the best E of the previous depth (all E at the default depth).
@@ -54,7 +54,7 @@ struct SearchResult {
   // The feasible candidates the report can use: in the optimum mode only those within the
   // alternatives' loss window (planner/pareto.h) of the best when they were found.
   std::vector<Candidate> feasible;
-  std::size_t feasible_count = 0;  // all feasible candidates seen
+  std::size_t feasible_count = 0;   // all feasible candidates seen
   std::optional<std::size_t> best;  // index into `feasible`
   std::size_t evaluated = 0;        // architectures counted (mode filter passed)
   // The cheapest (least memory) architecture the mode allows, fitting or not: for the

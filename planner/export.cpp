@@ -156,14 +156,13 @@ std::string export_megatron_args(const law::MoeArchitecture& arch, const ExportR
         << "# Layout: TP " << layout->degrees.tensor << " x EP " << layout->degrees.expert
         << " x PP " << layout->degrees.pipeline << " x DP " << layout->degrees.data
         << (layout->zero_stage >= 2 ? "; ZeRO-" + std::to_string(layout->zero_stage) +
-                                           " needs Megatron's FSDP path (--use-megatron-fsdp)"
-                                     : std::string())
+                                          " needs Megatron's FSDP path (--use-megatron-fsdp)"
+                                    : std::string())
         << "\n";
   else
     out << "#   torchrun ... pretrain_gpt.py \"${MOEPLAN_MEGATRON_ARGS[@]}\" <data, tokenizer and\n"
         << "#   parallelism arguments>\n";
-  out
-      << "# The tokenizer must give vocab_size " << arch.vocab_size
+  out << "# The tokenizer must give vocab_size " << arch.vocab_size
       << " (Megatron pads it to a multiple of 128 x tensor-parallel size).\n"
       << "MOEPLAN_MEGATRON_ARGS=(\n";
   for (const auto& [flag, value] : args) {

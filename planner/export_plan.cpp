@@ -15,8 +15,7 @@ ExportRecipe megatron_recipe(const PlanResult& plan) {
   recipe.micro_batch_sequences = static_cast<std::int64_t>(plan.request.cap.setup.micro_batch);
   recipe.train_steps = plan.recipe.deepseek.steps;
   // Megatron's scheduler needs fewer warm-up than decay iterations.
-  recipe.warmup_steps =
-      std::min(plan.recipe.deepseek.warmup_steps, plan.recipe.deepseek.steps - 1);
+  recipe.warmup_steps = std::min(plan.recipe.deepseek.warmup_steps, plan.recipe.deepseek.steps - 1);
   return recipe;
 }
 

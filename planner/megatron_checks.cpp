@@ -88,8 +88,8 @@ std::vector<std::string> megatron_violations(const MegatronArgs& a, std::int64_t
   check(a.integer("--ffn-hidden-size", 0) % tp == 0 &&
             a.integer("--moe-ffn-hidden-size", 0) % etp == 0,
         "FFN widths are not divisible by TP / ETP (tensor_parallel/layers.py)");
-  check(!a.has("--train-iters") ||
-            a.integer("--lr-warmup-iters", 0) < a.integer("--lr-decay-iters", a.integer("--train-iters", 0)),
+  check(!a.has("--train-iters") || a.integer("--lr-warmup-iters", 0) <
+                                       a.integer("--lr-decay-iters", a.integer("--train-iters", 0)),
         "warm-up iterations are not below the decay iterations (optimizer_param_scheduler.py)");
   check(experts == 0 || a.integer("--moe-router-topk", 2) <= experts,
         "top-k is above the number of experts");

@@ -9,8 +9,8 @@
 namespace moeplan::planner {
 
 ShapeFacts shape_facts(const law::MoeArchitecture& arch) {
-  return {arch.d_model, arch.n_layers, arch.n_heads, arch.experts, arch.expert_hidden,
-          arch.context};
+  return {arch.d_model, arch.n_layers,      arch.n_heads,
+          arch.experts, arch.expert_hidden, arch.context};
 }
 
 namespace {
@@ -37,10 +37,11 @@ std::vector<TensorPipeline> layout_tiers(const ClusterRequest& c) {
       if ((c.devices / tp) % pp == 0) tiers.push_back({tp, pp});
     }
   }
-  std::stable_sort(tiers.begin(), tiers.end(), [](const TensorPipeline& a, const TensorPipeline& b) {
-    const int ma = a.tensor * a.pipeline, mb = b.tensor * b.pipeline;
-    return ma != mb ? ma < mb : a.pipeline < b.pipeline;
-  });
+  std::stable_sort(tiers.begin(), tiers.end(),
+                   [](const TensorPipeline& a, const TensorPipeline& b) {
+                     const int ma = a.tensor * a.pipeline, mb = b.tensor * b.pipeline;
+                     return ma != mb ? ma < mb : a.pipeline < b.pipeline;
+                   });
   return tiers;
 }
 
@@ -104,8 +105,8 @@ std::vector<std::string> layout_violations(const law::ParallelDegrees& g, const 
   };
   const std::string tp = std::to_string(g.tensor), ep = std::to_string(g.expert),
                     pp = std::to_string(g.pipeline), dp = std::to_string(g.data);
-  rule(g.data % g.expert == 0, "expert parallelism " + ep + " does not divide DP " + dp +
-                                   " (world size by TP x EP x PP)");
+  rule(g.data % g.expert == 0,
+       "expert parallelism " + ep + " does not divide DP " + dp + " (world size by TP x EP x PP)");
   rule(s.n_heads % g.tensor == 0,
        "heads " + std::to_string(s.n_heads) + " are not divisible by TP " + tp);
   rule(s.experts % g.expert == 0,

@@ -73,11 +73,12 @@ PlannedModel describe_model(const law::MoeArchitecture& arch, const PlanRequest&
     return m;
   }
   const ShapeFacts shape = shape_facts(arch);
-  const auto choice = choose_layout(
-      *r.cap.cluster, tensor_pipeline_options(*r.cap.cluster, shape), law::sharded_params(arch),
-      arch.experts, r.cap.setup,
-      r.cap.bytes_per_device.value_or(std::numeric_limits<double>::infinity()));
-  if (!choice) fail("no parallel layout of ", r.cap.setup.devices, " GPUs fits ", law::describe(arch));
+  const auto choice =
+      choose_layout(*r.cap.cluster, tensor_pipeline_options(*r.cap.cluster, shape),
+                    law::sharded_params(arch), arch.experts, r.cap.setup,
+                    r.cap.bytes_per_device.value_or(std::numeric_limits<double>::infinity()));
+  if (!choice)
+    fail("no parallel layout of ", r.cap.setup.devices, " GPUs fits ", law::describe(arch));
   m.memory = choice->memory;
   m.layout = choice->degrees;
   return m;
@@ -219,8 +220,8 @@ void add_mode_notes(PlanResult& result) {
     const auto& a = m.architecture;
     s << "E " << a.experts << " K " << a.active_experts << " gives sparsity " << m.sparsity;
     if (std::fabs(m.sparsity - r.target_sparsity) > 1e-12)
-      s << ", the nearest to the requested " << r.target_sparsity
-        << " that E <= " << kMaxExperts << " and the granularities allow (no E/K gives it exactly)";
+      s << ", the nearest to the requested " << r.target_sparsity << " that E <= " << kMaxExperts
+        << " and the granularities allow (no E/K gives it exactly)";
     else
       s << ", exactly the requested " << r.target_sparsity;
     result.notes.push_back(s.str());
@@ -229,9 +230,9 @@ void add_mode_notes(PlanResult& result) {
     s.str("");
     const auto n = static_cast<double>(m.counts.total);
     s << "the model has N = " << format_count(n) << ", " << std::showpos
-      << 100 * (n - r.target_params) / r.target_params << std::noshowpos
-      << "% from the requested " << format_count(r.target_params) << " (--params-tolerance "
-      << 100 * r.params_tolerance << "%); its predicted loss is " << m.loss;
+      << 100 * (n - r.target_params) / r.target_params << std::noshowpos << "% from the requested "
+      << format_count(r.target_params) << " (--params-tolerance " << 100 * r.params_tolerance
+      << "%); its predicted loss is " << m.loss;
     result.notes.push_back(s.str());
   }
   if (r.flops_method != law::FlopsMethod::kSixNaD)

@@ -8,8 +8,8 @@
 
 #include "law/architecture.h"
 #include "law/memory.h"
-#include "law/sharded_memory.h"
 #include "law/scaling_law.h"
+#include "law/sharded_memory.h"
 #include "planner/continuous_optimum.h"
 #include "planner/plan_request.h"
 #include "planner/recipe.h"

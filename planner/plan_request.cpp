@@ -36,8 +36,8 @@ void validate_cluster(const MemoryCap& cap) {
   if (c.devices % model != 0)
     fail("--gpus ", c.devices, " is not divisible by tensor x pipeline parallelism ", model);
   if (f.expert && (c.devices / model) % *f.expert != 0)
-    fail("--expert-parallel ", *f.expert, " must divide the data-parallel size ",
-         c.devices / model, " (--gpus / (tensor x pipeline parallelism))");
+    fail("--expert-parallel ", *f.expert, " must divide the data-parallel size ", c.devices / model,
+         " (--gpus / (tensor x pipeline parallelism))");
   if (cap.setup.devices != c.devices) fail("internal: cluster and memory setup disagree");
 }
 

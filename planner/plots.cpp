@@ -57,8 +57,8 @@ std::vector<std::string> plot_scripts(const PlanResult& plan, const PlanSlices& 
   a.precision(10);
   a << "set title '"
     << gnuplot_text("isoFLOP slice over sparsity at N = " + format_count(n) + ", C = " + budget)
-    << "'\nset xlabel 'sparsity S'\nset ylabel 'predicted loss'\nset grid\n" << key
-    << data_block("curve", sl.loss_over_sparsity) << data_block("chosen", {{s, loss}})
+    << "'\nset xlabel 'sparsity S'\nset ylabel 'predicted loss'\nset grid\n"
+    << key << data_block("curve", sl.loss_over_sparsity) << data_block("chosen", {{s, loss}})
     << "plot $curve using 1:2 with lines lw 2 title 'L(S; N, C)', "
        "$chosen using 1:2 with points pt 7 ps 1.5 title 'plan'\n";
   out[0] = a.str();
@@ -70,8 +70,9 @@ std::vector<std::string> plot_scripts(const PlanResult& plan, const PlanSlices& 
     << "'\nset xlabel 'total parameters N'\nset ylabel 'predicted loss'\nset logscale x\n"
        "set format x '10^{%L}'\nset grid\n"
     << key
-    << (sl.params_cap ? vertical_marker(*sl.params_cap, "memory cap N = " + format_count(*sl.params_cap))
-                      : std::string())
+    << (sl.params_cap
+            ? vertical_marker(*sl.params_cap, "memory cap N = " + format_count(*sl.params_cap))
+            : std::string())
     << data_block("curve", sl.loss_over_params) << data_block("chosen", {{n, loss}})
     << "plot $curve using 1:2 with lines lw 2 title 'L(N; S, C)', "
        "$chosen using 1:2 with points pt 7 ps 1.5 title 'plan'\n";
@@ -80,8 +81,8 @@ std::vector<std::string> plot_scripts(const PlanResult& plan, const PlanSlices& 
   c.precision(10);
   c << "set title '" << gnuplot_text("optimal sparsity S*(N) at C = " + budget + " (Fig. 4)")
     << "'\nset xlabel 'total parameters N'\nset ylabel 'optimal sparsity S*'\nset logscale x\n"
-       "set format x '10^{%L}'\nset yrange [0:1]\nset grid\n" << key
-    << data_block("curve", sl.optimal_sparsity) << data_block("chosen", {{n, s}})
+       "set format x '10^{%L}'\nset yrange [0:1]\nset grid\n"
+    << key << data_block("curve", sl.optimal_sparsity) << data_block("chosen", {{n, s}})
     << "plot $curve using 1:2 with lines lw 2 title 'S*(N; C)', "
        "$chosen using 1:2 with points pt 7 ps 1.5 title 'plan'\n";
   out[2] = c.str();

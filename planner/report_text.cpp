@@ -140,15 +140,16 @@ std::vector<Section> sections(const PlanResult& plan) {
   Section mem{"Memory per device", {}};
   const law::BytesPerParam bpp = law::bytes_per_param(r.cap.setup.regime);
   if (r.cap.cluster) mem.rows.push_back({"parallel layout", describe_layout(m.layout)});
-  const std::vector<std::pair<std::string, std::string>> rows = {{"bytes per param",
-               fixed(bpp.total(), 0) + " (" + law::regime_name(r.cap.setup.regime) + ")"},
-              {"weights", format_bytes(m.memory.weights_bytes)},
-              {"grads", format_bytes(m.memory.grads_bytes)},
-              {"optimizer (master + Adam)", format_bytes(m.memory.optimizer_bytes)},
-              {"activations", format_bytes(m.memory.activation_bytes)},
-              {"total", format_bytes(m.memory.per_device_bytes()) +
-                            (r.cap.bytes_per_device ? " of " + format_bytes(*r.cap.bytes_per_device)
-                                                    : std::string())}};
+  const std::vector<std::pair<std::string, std::string>> rows = {
+      {"bytes per param",
+       fixed(bpp.total(), 0) + " (" + law::regime_name(r.cap.setup.regime) + ")"},
+      {"weights", format_bytes(m.memory.weights_bytes)},
+      {"grads", format_bytes(m.memory.grads_bytes)},
+      {"optimizer (master + Adam)", format_bytes(m.memory.optimizer_bytes)},
+      {"activations", format_bytes(m.memory.activation_bytes)},
+      {"total", format_bytes(m.memory.per_device_bytes()) +
+                    (r.cap.bytes_per_device ? " of " + format_bytes(*r.cap.bytes_per_device)
+                                            : std::string())}};
   mem.rows.insert(mem.rows.end(), rows.begin(), rows.end());
   out.push_back(mem);
   return out;

@@ -29,7 +29,7 @@ struct LayerRange {
 
 struct ShapeRule {
   double aspect_ratio = kDefaultAspectRatio;  // d_model / n_layers (--aspect-ratio)
-  bool free_depth = true;                // search the depth (false under --aspect-ratio)
+  bool free_depth = true;                     // search the depth (false under --aspect-ratio)
   std::optional<std::int64_t> n_layers;  // --layers: fixed depth
   std::optional<std::int64_t> n_heads;   // --heads: fixed head count
   std::optional<std::int64_t> head_dim;  // --head-dim: fixed head width

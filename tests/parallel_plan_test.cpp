@@ -39,8 +39,8 @@ struct GridCase {
 
 std::vector<GridCase> grid() {
   std::vector<GridCase> cases;
-  const std::vector<LayoutRequest> layouts = {
-      {1, 8, 1}, {2, 4, 1}, {1, 4, 2}, {2, 2, 2}, {4, 2, 1}, {1, 2, 4}, {}};
+  const std::vector<LayoutRequest> layouts = {{1, 8, 1}, {2, 4, 1}, {1, 4, 2}, {2, 2, 2},
+                                              {4, 2, 1}, {1, 2, 4}, {}};
   for (double budget : {1e19, 1e20, 1e21, 1e22})
     for (int gpus : {8, 16, 64})
       for (const LayoutRequest& l : layouts) cases.push_back({budget, gpus, l});
@@ -149,8 +149,7 @@ TEST(ParallelPlan, ZeroThreeShardsMoreThanTheDistributedOptimizer) {
   setup.zero_stage = 0;
   const auto m = law::sharded_memory_per_device(p, tp_pp, setup);
   EXPECT_DOUBLE_EQ(m.weights_bytes, 2 * ((1e9 / 2 + 1e8) / 2 + 8e9 / 8));
-  EXPECT_DOUBLE_EQ(m.activation_bytes,
-                   16 * law::activation_bytes_per_layer(2048, 1, 2048, 16) / 2);
+  EXPECT_DOUBLE_EQ(m.activation_bytes, 16 * law::activation_bytes_per_layer(2048, 1, 2048, 16) / 2);
 }
 
 TEST(ParallelPlan, CheckerCatchesEachBrokenRule) {
@@ -176,11 +175,13 @@ TEST(ParallelPlan, CheckerCatchesEachBrokenRule) {
 
 TEST(ParallelPlan, FixedDegreesThatCannotDivideAreOneLineErrors) {
   using moeplan::testing::error_of;
-  EXPECT_NE(error_of([] { make_plan(cluster_request(1e20, 8, {3, {}, {}})); })
-                .find("--gpus 8 is not divisible"),
+  EXPECT_NE(error_of([] {
+              make_plan(cluster_request(1e20, 8, {3, {}, {}}));
+            }).find("--gpus 8 is not divisible"),
             std::string::npos);
-  EXPECT_NE(error_of([] { make_plan(cluster_request(1e20, 8, {2, 8, 1})); })
-                .find("--expert-parallel 8 must divide"),
+  EXPECT_NE(error_of([] {
+              make_plan(cluster_request(1e20, 8, {2, 8, 1}));
+            }).find("--expert-parallel 8 must divide"),
             std::string::npos);
 }
 

@@ -28,8 +28,8 @@ TEST(PlanCluster, TinyBudgetNamesTheSmallestUsefulOne) {
 }
 
 TEST(PlanCluster, SparsityPicksTheExactRatio) {
-  const auto r = run_moeplan({"plan", "--budget", "1e20", "--memory", "80GiB", "--sparsity",
-                              "0.9", "--format", "json"});
+  const auto r = run_moeplan(
+      {"plan", "--budget", "1e20", "--memory", "80GiB", "--sparsity", "0.9", "--format", "json"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const auto j = nlohmann::json::parse(r.out);
   const auto& arch = j["architecture"];
@@ -39,14 +39,15 @@ TEST(PlanCluster, SparsityPicksTheExactRatio) {
 }
 
 TEST(PlanCluster, SparsityAboveTheBoundNamesTheFlag) {
-  const auto r = run_moeplan({"plan", "--budget", "1e20", "--memory", "80GiB", "--sparsity", "0.99"});
+  const auto r =
+      run_moeplan({"plan", "--budget", "1e20", "--memory", "80GiB", "--sparsity", "0.99"});
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.err.find("raise --max-sparsity"), std::string::npos) << r.err;
 }
 
 TEST(PlanCluster, ParamsSliceSaysHowFarAndTheLoss) {
-  const auto r = run_moeplan({"plan", "--budget", "1e20", "--memory", "80GiB", "--params", "2e9",
-                              "--format", "json"});
+  const auto r = run_moeplan(
+      {"plan", "--budget", "1e20", "--memory", "80GiB", "--params", "2e9", "--format", "json"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const auto notes = nlohmann::json::parse(r.out)["notes"].dump();
   EXPECT_NE(notes.find("% from the requested 2"), std::string::npos) << notes;
@@ -54,11 +55,12 @@ TEST(PlanCluster, ParamsSliceSaysHowFarAndTheLoss) {
 }
 
 TEST(PlanCluster, GpusAlonePlansALayoutAndExportsIt) {
-  const auto table = run_moeplan({"plan", "--budget", "1e21", "--gpus", "8", "--gpu-memory", "80GiB"});
+  const auto table =
+      run_moeplan({"plan", "--budget", "1e21", "--gpus", "8", "--gpu-memory", "80GiB"});
   ASSERT_EQ(table.exit_code, 0) << table.err;
   EXPECT_NE(table.out.find("parallel layout"), std::string::npos);
-  const auto args = run_moeplan({"plan", "--budget", "1e21", "--gpus", "8", "--gpu-memory",
-                                 "80GiB", "--export", "megatron"});
+  const auto args = run_moeplan(
+      {"plan", "--budget", "1e21", "--gpus", "8", "--gpu-memory", "80GiB", "--export", "megatron"});
   ASSERT_EQ(args.exit_code, 0) << args.err;
   EXPECT_NE(args.out.find("--expert-model-parallel-size"), std::string::npos);
   EXPECT_NE(args.out.find("--use-distributed-optimizer"), std::string::npos);
@@ -66,8 +68,8 @@ TEST(PlanCluster, GpusAlonePlansALayoutAndExportsIt) {
                                   "80GiB", "--tensor-parallel", "2", "--format", "json"});
   ASSERT_EQ(fixed.exit_code, 0) << fixed.err;
   EXPECT_EQ(nlohmann::json::parse(fixed.out)["memory"]["parallel"]["tensor"].get<int>(), 2);
-  const auto alone = run_moeplan({"plan", "--budget", "1e21", "--memory", "80GiB",
-                                  "--expert-parallel", "8"});
+  const auto alone =
+      run_moeplan({"plan", "--budget", "1e21", "--memory", "80GiB", "--expert-parallel", "8"});
   EXPECT_EQ(alone.exit_code, 1);
   EXPECT_NE(alone.err.find("--expert-parallel needs --gpus"), std::string::npos) << alone.err;
 }
@@ -116,7 +118,8 @@ TEST(PlanCluster, SurfacePlotsMarkOptimaAtTheEdge) {
   planner::SurfaceAnalysis analysis;
   planner::BudgetSurface b;
   b.surface.budget_flops = 1e18;
-  b.params_at_sparsity = {{0.5, 1e8, 3.1, std::nullopt, false}, {0.9, 4e8, 3.0, std::nullopt, true}};
+  b.params_at_sparsity = {{0.5, 1e8, 3.1, std::nullopt, false},
+                          {0.9, 4e8, 3.0, std::nullopt, true}};
   b.sparsity_at_params = {{1e8, 0.5, 3.1, std::nullopt, false}};
   analysis.budgets.push_back(b);
   const std::string nstar =
