@@ -30,6 +30,7 @@ inline constexpr double kLossTie = 1e-9;
 inline constexpr double kDepthSearchMargin = 0.02;      // nats above the best at the default depth
 inline constexpr std::size_t kDepthSearchColumns = 64;  // and at most the best 64 (d, G)
 inline constexpr int kDepthWorseSteps = 3;
+inline constexpr double kDepthHintMargin = 0.1;  // pass 3: nats above the best so far
 // ... and walks E within ±1/4 of the best E of the previous depth (all E at the default depth).
 inline constexpr std::int64_t kDepthExpertWindow = 4;
 
