@@ -80,7 +80,9 @@ double nearest_sparsity_gap(const PlanRequest& request);
 // range from there, for the (d, G) within kDepthSearchMargin of the best so far and among the
 // kDepthSearchColumns best at the default depth (and those where
 // nothing fits at the default depth), up and down until kDepthWorseSteps depths in a row bring
-// no improvement (up also stops when nothing fits). Pruned, so not exhaustive over depths.
+// no improvement (up also stops when nothing fits); pass 3 tries every (d, G) at the best aspect
+// ratio so far and walks the kDepthSearchColumns best of those within kDepthHintMargin. Pruned,
+// so not exhaustive over depths.
 // On a cluster without --tensor-parallel/--pipeline-parallel, the (TP, PP) tiers are tried in
 // order of least model parallelism (TP before PP), each for the whole space, and the first
 // under which anything fits is kept: TP and PP only when the model needs them.
