@@ -253,9 +253,42 @@ void walk_depths(Column col, std::int64_t step, const LayerRange& range, ColumnB
   }
 }
 
-}  // namespace
-
-namespace {
+// Pass 3 of search_architectures (see there).
+void walk_from_best_aspect(const std::vector<std::pair<Column, ColumnBest>>& columns,
+                           const PlanRequest& request, const Bounds& b, SearchResult& result) {
+  // The best aspect ratio so far, tried at every (d, G) (the best depth of a width carries over
+  // to the others), then walked from there as in pass 2 for the kDepthSearchColumns best starts
+  // within kDepthHintMargin of the best.
+  if (!result.best) return;
+  const Candidate top = result.feasible[*result.best];  // a copy: `feasible` grows below
+  const double aspect = static_cast<double>(top.d_model) / top.n_layers;
+  std::vector<std::pair<Column, ColumnBest>> starts;
+  for (auto [col, found] : columns) {
+    const LayerRange range = request.shape.discrete_layer_range(col.d);
+    const auto layers = std::clamp<std::int64_t>(std::llround(static_cast<double>(col.d) / aspect),
+                                                 range.first, range.last);
+    if (range.first == range.last || layers == col.layers) continue;
+    col.layers = layers;
+    if (request.cap.cluster)
+      col.options = tensor_pipeline_options(
+          *request.cap.cluster,
+          {col.d, layers, col.heads, 1, 4 * col.d / col.g, request.shape.context});
+    if (found.experts > 0) {  // near the best E at the default depth, as in the walks
+      col.e_min = found.experts - found.experts / kDepthExpertWindow;
+      col.e_max = found.experts + found.experts / kDepthExpertWindow + 1;
+    }
+    found = search_column(col, request, b, result);
+    if (found.rank <= top.rank + kDepthHintMargin) starts.emplace_back(col, found);
+  }
+  std::sort(starts.begin(), starts.end(),
+            [](const auto& x, const auto& y) { return x.second.rank < y.second.rank; });
+  if (starts.size() > kDepthSearchColumns) starts.resize(kDepthSearchColumns);
+  for (const auto& [col, found] : starts) {
+    const LayerRange range = request.shape.discrete_layer_range(col.d);
+    walk_depths(col, +1, range, found, request, b, result);
+    walk_depths(col, -1, range, found, request, b, result);
+  }
+}
 
 SearchResult search_one_tier(const PlanRequest& request) {
   SearchResult result;
@@ -297,38 +330,7 @@ SearchResult search_one_tier(const PlanRequest& request) {
     if (!none_fit) walk_depths(col, +1, range, found, request, b, result);
     walk_depths(col, -1, range, found, request, b, result);
   }
-  // Pass 3: the best aspect ratio so far, tried at every (d, G) (the best depth of a width
-  // carries over to the others), then walked from there as in pass 2 for the
-  // kDepthSearchColumns best starts within kDepthHintMargin of the best.
-  if (!result.best) return result;
-  const Candidate top = result.feasible[*result.best];  // a copy: `feasible` grows below
-  const double aspect = static_cast<double>(top.d_model) / top.n_layers;
-  std::vector<std::pair<Column, ColumnBest>> starts;
-  for (auto [col, found] : columns) {
-    const LayerRange range = request.shape.discrete_layer_range(col.d);
-    const auto layers = std::clamp<std::int64_t>(
-        std::llround(static_cast<double>(col.d) / aspect), range.first, range.last);
-    if (range.first == range.last || layers == col.layers) continue;
-    col.layers = layers;
-    if (request.cap.cluster)
-      col.options = tensor_pipeline_options(
-          *request.cap.cluster,
-          {col.d, layers, col.heads, 1, 4 * col.d / col.g, request.shape.context});
-    if (found.experts > 0) {  // near the best E at the default depth, as in the walks
-      col.e_min = found.experts - found.experts / kDepthExpertWindow;
-      col.e_max = found.experts + found.experts / kDepthExpertWindow + 1;
-    }
-    found = search_column(col, request, b, result);
-    if (found.rank <= top.rank + kDepthHintMargin) starts.emplace_back(col, found);
-  }
-  std::sort(starts.begin(), starts.end(),
-            [](const auto& x, const auto& y) { return x.second.rank < y.second.rank; });
-  if (starts.size() > kDepthSearchColumns) starts.resize(kDepthSearchColumns);
-  for (const auto& [col, found] : starts) {
-    const LayerRange range = request.shape.discrete_layer_range(col.d);
-    walk_depths(col, +1, range, found, request, b, result);
-    walk_depths(col, -1, range, found, request, b, result);
-  }
+  walk_from_best_aspect(columns, request, b, result);
   return result;
 }
 
