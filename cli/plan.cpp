@@ -1,11 +1,13 @@
 // moeplan plan: the compute-optimal MoE for a FLOP budget and a memory cap (SPEC §3).
 #include "planner/plan.h"
 
+#include <algorithm>
 #include <iostream>
 
 #include "cli/commands.h"
 #include "cli/options.h"
 #include "planner/export.h"
+#include "planner/export_plan.h"
 #include "planner/law_source.h"
 #include "planner/plots.h"
 #include "planner/report.h"
@@ -47,9 +49,18 @@ CommandSpec plan_spec() {
   add("gpu-flops", po::value<std::string>(), "peak dense FLOP/s per GPU instead of --gpu");
   add("mfu", po::value<std::string>(), "model FLOPs utilisation for --gpu-hours (default 0.4)");
   add("memory", po::value<std::string>(), "memory cap of one device/pool, e.g. 640GiB");
-  add("gpus", po::value<std::string>(), "number of data-parallel devices (with --gpu-memory)");
+  add("gpus", po::value<std::string>(),
+      "plan for a cluster of N GPUs (with --gpu-memory): the planner picks the parallel layout "
+      "under which the memory fits and shapes the model to Megatron-Core's rules for it");
   add("gpu-memory", po::value<std::string>(), "memory per device, e.g. 80GiB");
-  add("zero", po::value<std::string>(), "ZeRO stage 0|1|2|3 for sharding over --gpus (default 3)");
+  add("tensor-parallel", po::value<std::string>(), "fix tensor parallelism TP (with --gpus)");
+  add("expert-parallel", po::value<std::string>(), "fix expert parallelism EP (with --gpus)");
+  add("pipeline-parallel", po::value<std::string>(), "fix pipeline parallelism PP (with --gpus)");
+  add("zero", po::value<std::string>(),
+      ("what data parallelism shards with --gpus: ZeRO stage 0|1|2|3 (default " +
+       std::to_string(planner::kClusterZeroStage) +
+       ": Megatron's distributed optimizer; 2 and 3 are Megatron's FSDP path)")
+          .c_str());
   add("max-params", po::value<std::string>(), "cap on total parameters N, e.g. 2e10 or 20B");
   add("regime", po::value<std::string>(),
       "memory regime: train-mixed-adamw (18 B/param, default) | train-bf16-grads (16) | "
@@ -65,7 +76,11 @@ CommandSpec plan_spec() {
   add("vocab", po::value<std::string>(), "vocabulary size (default 50432)");
   add("context", po::value<std::string>(), "context length (default 2048)");
   add("flops", po::value<std::string>(), "FLOPs per token: 6NaD (default) | eq9 | eq9+router");
-  add("aspect-ratio", po::value<std::string>(), "d_model / n_layers (default 128)");
+  add("aspect-ratio", po::value<std::string>(),
+      ("fix d_model / n_layers (default: the depth is searched with d_model / n_layers in [" +
+       format_count(planner::kMinAspectRatio) + ", " + format_count(planner::kMaxAspectRatio) +
+       "])")
+          .c_str());
   add("d-model", po::value<std::string>(), "fix d_model");
   add("layers", po::value<std::string>(), "fix the number of layers");
   add("heads", po::value<std::string>(), "fix the number of heads");
@@ -112,6 +127,19 @@ planner::MemoryCap memory_cap(const po::variables_map& vm) {
   if (auto g = option_whole(vm, "gpus")) {
     if (*g > 1000000) fail("--gpus: too many devices: ", *g);
     cap.setup.devices = static_cast<int>(*g);
+    cap.cluster = planner::ClusterRequest{cap.setup.devices, {}};
+    if (!vm.count("zero")) cap.setup.zero_stage = planner::kClusterZeroStage;
+    auto degree = [&](const char* flag) -> std::optional<int> {
+      const auto v = option_whole(vm, flag);
+      if (!v) return std::nullopt;
+      if (*v > cap.setup.devices) fail("--", flag, " ", *v, " is above --gpus ", cap.setup.devices);
+      return static_cast<int>(*v);
+    };
+    cap.cluster->fixed = {degree("tensor-parallel"), degree("expert-parallel"),
+                          degree("pipeline-parallel")};
+  } else {
+    for (const char* flag : {"tensor-parallel", "expert-parallel", "pipeline-parallel"})
+      if (vm.count(flag)) fail("--", flag, " needs --gpus N with --gpu-memory SIZE");
   }
   if (auto m = option_number(vm, "gpu-memory", parse_bytes)) cap.bytes_per_device = *m;
   cap.max_params = option_number(vm, "max-params", parse_count);
@@ -143,7 +171,10 @@ PlanRequest plan_request(const po::variables_map& vm) {
   if (auto v = option_whole(vm, "vocab")) r.shape.vocab_size = *v;
   if (auto c = option_whole(vm, "context")) r.shape.context = *c;
   if (auto t = option_text(vm, "flops")) r.flops_method = law::parse_flops_method(*t);
-  if (auto a = option_number(vm, "aspect-ratio", parse_positive)) r.shape.aspect_ratio = *a;
+  if (auto a = option_number(vm, "aspect-ratio", parse_positive)) {
+    r.shape.aspect_ratio = *a;
+    r.shape.free_depth = false;
+  }
   r.shape.n_layers = option_whole(vm, "layers");
   r.shape.n_heads = option_whole(vm, "heads");
   r.shape.head_dim = option_whole(vm, "head-dim");
@@ -157,18 +188,6 @@ PlanRequest plan_request(const po::variables_map& vm) {
   }
   planner::validate(r);
   return r;
-}
-
-// The DeepSeek-law recipe of the report, in the units Megatron-LM takes.
-planner::ExportRecipe megatron_recipe(const planner::PlanResult& plan, const PlanRequest& request) {
-  planner::ExportRecipe recipe;
-  recipe.peak_lr = plan.recipe.deepseek_peak_lr;
-  recipe.min_lr = plan.recipe.deepseek_peak_lr * plan.recipe.final_lr_fraction;
-  recipe.global_batch_sequences = plan.recipe.deepseek.batch_sequences;
-  recipe.micro_batch_sequences = static_cast<std::int64_t>(request.cap.setup.micro_batch);
-  recipe.train_steps = plan.recipe.deepseek.steps;
-  recipe.warmup_steps = plan.recipe.deepseek.warmup_steps;
-  return recipe;
 }
 
 }  // namespace
@@ -192,11 +211,9 @@ int run_plan(const std::vector<std::string>& args) {
   const PlanRequest request = plan_request(*vm);
   const planner::PlanResult plan = planner::make_plan(request);
   if (export_format) {
-    emit_output(output, *export_format == "hf-config" ? planner::export_hf_config(
-                                                            plan.chosen.architecture)
-                                                      : planner::export_megatron_args(
-                                                            plan.chosen.architecture,
-                                                            megatron_recipe(plan, request)));
+    emit_output(output, *export_format == "hf-config"
+                            ? planner::export_hf_config(plan.chosen.architecture)
+                            : planner::megatron_args_for_plan(plan));
     return 0;
   }
 

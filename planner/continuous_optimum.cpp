@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "law/memory.h"
+#include "law/sharded_memory.h"
 #include "util/error.h"
 
 namespace moeplan::planner {
@@ -79,9 +80,26 @@ ContinuousPoint ContinuousProblem::at(double total_params, double sparsity) cons
 
 double ContinuousProblem::memory_bytes(double total_params, double sparsity) const {
   const ContinuousShape s = continuous_shape(total_params, sparsity, request_.shape);
-  return law::memory_per_device(total_params, s.n_layers, s.d_model, s.n_heads,
-                                static_cast<double>(request_.shape.context), request_.cap.setup)
-      .per_device_bytes();
+  if (!request_.cap.cluster)
+    return law::memory_per_device(total_params, s.n_layers, s.d_model, s.n_heads,
+                                  static_cast<double>(request_.shape.context), request_.cap.setup)
+        .per_device_bytes();
+  // On a cluster: the given degrees, else no TP/PP and the experts sharded over all of DP.
+  law::ShardedParams p;
+  p.experts = s.n_layers * s.experts * 3.0 * s.d_model * (4.0 * s.d_model);
+  p.embedding_table = s.embedding_params / 2;
+  p.layers_dense = s.total_params - p.experts - s.embedding_params - s.d_model;
+  p.n_layers = s.n_layers;
+  p.d_model = s.d_model;
+  p.n_heads = s.n_heads;
+  p.context = static_cast<double>(request_.shape.context);
+  const ClusterRequest& c = *request_.cap.cluster;
+  law::ParallelDegrees g;
+  g.tensor = c.fixed.tensor.value_or(1);
+  g.pipeline = c.fixed.pipeline.value_or(1);
+  g.data = c.devices / (g.tensor * g.pipeline);
+  g.expert = c.fixed.expert.value_or(g.data);
+  return law::sharded_memory_per_device(p, g, request_.cap.setup).per_device_bytes();
 }
 
 double ContinuousProblem::params_ceiling() const {

@@ -64,9 +64,34 @@ std::string export_hf_config(const law::MoeArchitecture& arch) {
   return c.dump(2) + "\n";
 }
 
-std::string export_megatron_args(const law::MoeArchitecture& arch, const ExportRecipe& recipe) {
+namespace {
+
+using Args = std::vector<std::pair<std::string, std::string>>;
+
+// Megatron's parallelism and data-parallel sharding flags for a layout.
+void add_layout_args(const ExportLayout& layout, Args& args) {
+  const law::ParallelDegrees& g = layout.degrees;
+  args.emplace_back("--tensor-model-parallel-size", std::to_string(g.tensor));
+  args.emplace_back("--pipeline-model-parallel-size", std::to_string(g.pipeline));
+  args.emplace_back("--expert-model-parallel-size", std::to_string(g.expert));
+  // Megatron-Core's MoE layer refuses to train with TP > 1 without sequence parallelism.
+  if (g.tensor > 1) args.emplace_back("--sequence-parallel", "");
+  if (layout.zero_stage == 1) args.emplace_back("--use-distributed-optimizer", "");
+  if (layout.zero_stage >= 2) {
+    // ZeRO-2/3 is Megatron's FSDP path, which needs its own checkpoint format.
+    args.emplace_back("--use-megatron-fsdp", "");
+    args.emplace_back("--data-parallel-sharding-strategy",
+                      layout.zero_stage == 3 ? "optim_grads_params" : "optim_grads");
+    args.emplace_back("--ckpt-format", "fsdp_dtensor");
+  }
+}
+
+}  // namespace
+
+std::string export_megatron_args(const law::MoeArchitecture& arch, const ExportRecipe& recipe,
+                                 const std::optional<ExportLayout>& layout) {
   law::validate(arch);
-  std::vector<std::pair<std::string, std::string>> args = {
+  Args args = {
       {"--num-layers", std::to_string(arch.n_layers)},
       {"--hidden-size", std::to_string(arch.d_model)},
       {"--num-attention-heads", std::to_string(arch.n_heads)},
@@ -112,6 +137,7 @@ std::string export_megatron_args(const law::MoeArchitecture& arch, const ExportR
   add_int("--train-iters", recipe.train_steps);
   add_int("--global-batch-size", recipe.global_batch_sequences);
   add_int("--micro-batch-size", recipe.micro_batch_sequences);
+  if (layout) add_layout_args(*layout, args);
   if (recipe.peak_lr || recipe.train_steps) {
     args.emplace_back("--adam-beta1", "0.9");
     args.emplace_back("--adam-beta2", "0.95");
@@ -123,10 +149,20 @@ std::string export_megatron_args(const law::MoeArchitecture& arch, const ExportR
   std::ostringstream out;
   out << "# Megatron-LM arguments for pretrain_gpt.py, written by moeplan: " << law::describe(arch)
       << "\n"
-      << "# Usage: source this file, then\n"
-      << "#   torchrun ... pretrain_gpt.py \"${MOEPLAN_MEGATRON_ARGS[@]}\" <data, tokenizer and\n"
-      << "#   parallelism arguments>\n"
-      << "# The tokenizer must give vocab_size " << arch.vocab_size
+      << "# Usage: source this file, then\n";
+  if (layout)
+    out << "#   torchrun (" << layout->degrees.devices() << " GPUs in all) ... pretrain_gpt.py "
+        << "\"${MOEPLAN_MEGATRON_ARGS[@]}\" <data and tokenizer arguments>\n"
+        << "# Layout: TP " << layout->degrees.tensor << " x EP " << layout->degrees.expert
+        << " x PP " << layout->degrees.pipeline << " x DP " << layout->degrees.data
+        << (layout->zero_stage >= 2 ? "; ZeRO-" + std::to_string(layout->zero_stage) +
+                                          " needs Megatron's FSDP path (--use-megatron-fsdp)"
+                                    : std::string())
+        << "\n";
+  else
+    out << "#   torchrun ... pretrain_gpt.py \"${MOEPLAN_MEGATRON_ARGS[@]}\" <data, tokenizer and\n"
+        << "#   parallelism arguments>\n";
+  out << "# The tokenizer must give vocab_size " << arch.vocab_size
       << " (Megatron pads it to a multiple of 128 x tensor-parallel size).\n"
       << "MOEPLAN_MEGATRON_ARGS=(\n";
   for (const auto& [flag, value] : args) {

@@ -4,12 +4,15 @@
 //     trained model (per-head QK RMSNorm, SwiGLU experts of width moe_intermediate_size, top-k
 //     softmax routing without renormalisation, no biases, RoPE base 10000, every layer MoE), so
 //     `moeplan count` reads it back to the plan's exact counts;
-//   - Megatron-LM arguments for pretrain_gpt.py, as a bash array.
+//   - Megatron-LM arguments for pretrain_gpt.py, as a bash array; for a cluster plan with its
+//     parallel layout (TP, EP, PP, sequence parallelism with TP, the distributed optimizer, or
+//     Megatron's FSDP path for ZeRO-2/3), checked by planner/megatron_checks.h.
 #include <cstdint>
 #include <optional>
 #include <string>
 
 #include "law/architecture.h"
+#include "law/sharded_memory.h"
 
 namespace moeplan::planner {
 
@@ -26,6 +29,13 @@ inline constexpr double kExportRopeTheta = 10000.0;
 inline constexpr double kExportRmsNormEps = 1e-6;
 
 std::string export_hf_config(const law::MoeArchitecture& arch);
-std::string export_megatron_args(const law::MoeArchitecture& arch, const ExportRecipe& recipe);
+// The parallelism a cluster plan runs under.
+struct ExportLayout {
+  law::ParallelDegrees degrees;
+  int zero_stage = 1;
+};
+
+std::string export_megatron_args(const law::MoeArchitecture& arch, const ExportRecipe& recipe,
+                                 const std::optional<ExportLayout>& layout = std::nullopt);
 
 }  // namespace moeplan::planner

@@ -9,6 +9,7 @@
 #include "law/architecture.h"
 #include "law/memory.h"
 #include "law/scaling_law.h"
+#include "law/sharded_memory.h"
 #include "planner/continuous_optimum.h"
 #include "planner/plan_request.h"
 #include "planner/recipe.h"
@@ -25,6 +26,7 @@ struct PlannedModel {
   law::LossTerms terms;
   double flops_per_token = 0;
   law::MemoryBreakdown memory;  // per device
+  law::ParallelDegrees layout;  // on a cluster (--gpus); all 1 otherwise
 };
 
 // The budget's FLOPs by each counting, for the chosen model at its D.
@@ -48,12 +50,18 @@ struct PlanResult {
   std::vector<law::DomainWarning> domain_warnings;  // of the chosen model, term by term
   std::vector<std::string> warnings;                // plain sentences (constraints, mode)
   std::vector<std::string> notes;
+  std::vector<std::string> next_steps;  // commands that check the plan (planner/next_steps.h)
 };
 
 // Throws moeplan::Error with a one-line message when nothing is feasible.
 PlanResult make_plan(const PlanRequest& request);
 
-// Builds the full record of one architecture (counts, D, loss, memory) for `request`.
+// The smallest budget worth planning: the smallest model of the search space (d_model 64,
+// kMinLayers layers, dense) trained on one context of tokens.
+double smallest_useful_budget(const PlanRequest& request);
+
+// Builds the full record of one architecture (counts, D, loss, memory) for `request`; on a
+// cluster, under the layout planner/parallel_layout.h picks (or the flags fix).
 PlannedModel describe_model(const law::MoeArchitecture& architecture, const PlanRequest& request);
 
 }  // namespace moeplan::planner

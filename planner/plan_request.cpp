@@ -19,6 +19,31 @@ const char* plan_mode_name(PlanMode mode) {
   return "?";
 }
 
+namespace {
+
+void validate_cluster(const MemoryCap& cap) {
+  if (!cap.cluster) {
+    return;
+  }
+  const ClusterRequest& c = *cap.cluster;
+  const LayoutRequest& f = c.fixed;
+  auto positive = [](const std::optional<int>& v, const char* flag) {
+    if (v && *v < 1) fail(flag, " must be at least 1, got ", *v);
+  };
+  positive(f.tensor, "--tensor-parallel");
+  positive(f.expert, "--expert-parallel");
+  positive(f.pipeline, "--pipeline-parallel");
+  const int model = f.tensor.value_or(1) * f.pipeline.value_or(1);
+  if (c.devices % model != 0)
+    fail("--gpus ", c.devices, " is not divisible by tensor x pipeline parallelism ", model);
+  if (f.expert && (c.devices / model) % *f.expert != 0)
+    fail("--expert-parallel ", *f.expert, " must divide the data-parallel size ", c.devices / model,
+         " (--gpus / (tensor x pipeline parallelism))");
+  if (cap.setup.devices != c.devices) fail("internal: cluster and memory setup disagree");
+}
+
+}  // namespace
+
 void validate(const PlanRequest& r) {
   law::validate(r.law);
   if (!(r.budget.flops > 0) || !std::isfinite(r.budget.flops))
@@ -55,7 +80,14 @@ void validate(const PlanRequest& r) {
   if (r.mode == PlanMode::kFixedSparsity) {
     if (dense) fail("law ", quoted_excerpt(r.law.name), " is dense: --sparsity does not apply");
     if (!in_unit(r.target_sparsity)) fail("--sparsity must be in [0, 1), got ", r.target_sparsity);
+    if (r.target_sparsity > r.max_sparsity + 1e-12)
+      fail("--sparsity ", r.target_sparsity, " is above --max-sparsity ", r.max_sparsity,
+           ": raise --max-sparsity to plan it");
+    if (r.target_sparsity < r.min_sparsity - 1e-12)
+      fail("--sparsity ", r.target_sparsity, " is below --min-sparsity ", r.min_sparsity,
+           ": lower --min-sparsity to plan it");
   }
+  validate_cluster(r.cap);
   if (r.alternatives < 1) fail("--alternatives must be at least 1");
 }
 

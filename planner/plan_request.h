@@ -8,6 +8,7 @@
 #include "law/memory.h"
 #include "law/scaling_law.h"
 #include "planner/budget.h"
+#include "planner/parallel_layout.h"
 #include "planner/shape_rule.h"
 
 namespace moeplan::planner {
@@ -29,8 +30,11 @@ struct ArchitectureOverrides {
 };
 
 // What must fit: memory per device under `bytes_per_device`, and N under `max_params`.
+// With `cluster` (--gpus), memory is that of the parallel layout (planner/parallel_layout.h) and
+// setup.devices equals cluster->devices; without, one device (or pool) holds the whole model.
 struct MemoryCap {
   law::MemorySetup setup;
+  std::optional<ClusterRequest> cluster;
   std::optional<double> bytes_per_device;  // --memory, or --gpu-memory with --gpus
   std::optional<double> max_params;        // --max-params
   bool any() const { return bytes_per_device.has_value() || max_params.has_value(); }
@@ -51,7 +55,6 @@ struct PlanRequest {
   double target_params = 0;        // --params
   double params_tolerance = 0.05;  // --params-tolerance, relative
   double target_sparsity = 0;      // --sparsity
-  double sparsity_tolerance = 0.005;
   int alternatives = 10;  // rows of the Pareto table
 };
 

@@ -35,23 +35,33 @@ std::string data_block(const std::string& name, const std::vector<SlicePoint>& p
   return s.str();
 }
 
-struct Script {
-  std::string body;  // without terminal/output lines
-};
+// A dashed vertical line at x with a label, for the memory cap.
+std::string vertical_marker(double x, const std::string& label) {
+  std::ostringstream s;
+  s.precision(10);
+  s << "set arrow from " << x << ", graph 0 to " << x
+    << ", graph 1 nohead dashtype 2 linewidth 2 linecolor rgb 'red'\n"
+    << "set label '" << gnuplot_text(label) << "' at " << x
+    << ", graph 0.95 right offset -0.5, 0 textcolor rgb 'red'\n";
+  return s.str();
+}
 
-std::vector<Script> scripts(const PlanResult& plan, const PlanSlices& sl) {
+}  // namespace
+
+std::vector<std::string> plot_scripts(const PlanResult& plan, const PlanSlices& sl) {
   const double n = sl.at_params, s = sl.at_sparsity, loss = plan.chosen.loss;
   const std::string budget = format_sci(plan.request.budget.flops);
-  std::vector<Script> out(3);
+  std::vector<std::string> out(3);
+  const std::string key = "set key below\n";
   std::ostringstream a;
   a.precision(10);
   a << "set title '"
     << gnuplot_text("isoFLOP slice over sparsity at N = " + format_count(n) + ", C = " + budget)
     << "'\nset xlabel 'sparsity S'\nset ylabel 'predicted loss'\nset grid\n"
-    << data_block("curve", sl.loss_over_sparsity) << data_block("chosen", {{s, loss}})
+    << key << data_block("curve", sl.loss_over_sparsity) << data_block("chosen", {{s, loss}})
     << "plot $curve using 1:2 with lines lw 2 title 'L(S; N, C)', "
        "$chosen using 1:2 with points pt 7 ps 1.5 title 'plan'\n";
-  out[0].body = a.str();
+  out[0] = a.str();
   std::ostringstream b;
   b.precision(10);
   b << "set title '"
@@ -59,21 +69,27 @@ std::vector<Script> scripts(const PlanResult& plan, const PlanSlices& sl) {
                     ", C = " + budget)
     << "'\nset xlabel 'total parameters N'\nset ylabel 'predicted loss'\nset logscale x\n"
        "set format x '10^{%L}'\nset grid\n"
+    << key
+    << (sl.params_cap
+            ? vertical_marker(*sl.params_cap, "memory cap N = " + format_count(*sl.params_cap))
+            : std::string())
     << data_block("curve", sl.loss_over_params) << data_block("chosen", {{n, loss}})
     << "plot $curve using 1:2 with lines lw 2 title 'L(N; S, C)', "
        "$chosen using 1:2 with points pt 7 ps 1.5 title 'plan'\n";
-  out[1].body = b.str();
+  out[1] = b.str();
   std::ostringstream c;
   c.precision(10);
   c << "set title '" << gnuplot_text("optimal sparsity S*(N) at C = " + budget + " (Fig. 4)")
     << "'\nset xlabel 'total parameters N'\nset ylabel 'optimal sparsity S*'\nset logscale x\n"
        "set format x '10^{%L}'\nset yrange [0:1]\nset grid\n"
-    << data_block("curve", sl.optimal_sparsity) << data_block("chosen", {{n, s}})
+    << key << data_block("curve", sl.optimal_sparsity) << data_block("chosen", {{n, s}})
     << "plot $curve using 1:2 with lines lw 2 title 'S*(N; C)', "
        "$chosen using 1:2 with points pt 7 ps 1.5 title 'plan'\n";
-  out[2].body = c.str();
+  out[2] = c.str();
   return out;
 }
+
+namespace {
 
 void remove_quietly(const fs::path& p) {
   std::error_code ec;
@@ -117,7 +133,7 @@ PlotOutcome render_plots(const PlanResult& plan, const PlanSlices& slices,
     return outcome;
   }
   std::vector<RenderedPlot> targets = plot_targets(markdown_path);
-  const auto bodies = scripts(plan, slices);
+  const auto bodies = plot_scripts(plan, slices);
   std::random_device rd;
   const std::string tag = ".tmp" + std::to_string(rd());
   std::vector<fs::path> temps;
@@ -131,8 +147,7 @@ PlotOutcome render_plots(const PlanResult& plan, const PlanSlices& slices,
       std::ofstream script(script_path);
       script << "set terminal pngcairo size 900,560 enhanced font 'sans,11'\n"
              << "set output '" << gnuplot_text(temp.string()) << "'\n"
-             << "set key bottom right\n"
-             << bodies[i].body << "set output\n";
+             << bodies[i] << "set output\n";
       ok = static_cast<bool>(script);
     }
     const std::string command = shell_quote(gnuplot) + " " + shell_quote(script_path.string()) +

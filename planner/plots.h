@@ -28,6 +28,10 @@ std::vector<RenderedPlot> plot_targets(const std::string& markdown_path);
 // Full path of `program` on $PATH, or "" when absent.
 std::string find_on_path(const std::string& program);
 
+// The gnuplot commands of the three plots (data, styles, the plan, the cap), without the
+// terminal and output lines. The legend sits below the plot, clear of the curves.
+std::vector<std::string> plot_scripts(const PlanResult& plan, const PlanSlices& slices);
+
 PlotOutcome render_plots(const PlanResult& plan, const PlanSlices& slices,
                          const std::string& markdown_path);
 

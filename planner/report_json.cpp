@@ -13,6 +13,10 @@ json optional_number(const std::optional<double>& x) {
   return x ? json(*x) : json(nullptr);
 }
 
+json parallel_json(const law::ParallelDegrees& g) {
+  return {{"tensor", g.tensor}, {"expert", g.expert}, {"pipeline", g.pipeline}, {"data", g.data}};
+}
+
 json model_json(const PlannedModel& m) {
   return {
       {"predicted_loss", m.loss},
@@ -21,8 +25,15 @@ json model_json(const PlannedModel& m) {
       {"active_params", m.counts.active},
       {"tokens", m.tokens},
       {"memory_per_device_bytes", m.memory.per_device_bytes()},
+      {"parallel", parallel_json(m.layout)},
       {"architecture", architecture_to_json(m.architecture)},
   };
+}
+
+// A degree the flags fixed, or null (picked by the planner, or no cluster).
+json optional_degree(const PlanRequest& r, std::optional<int> LayoutRequest::*degree) {
+  if (!r.cap.cluster || !(r.cap.cluster->fixed.*degree)) return nullptr;
+  return *(r.cap.cluster->fixed.*degree);
 }
 
 json inputs_json(const PlanRequest& r) {
@@ -51,12 +62,17 @@ json inputs_json(const PlanRequest& r) {
         {"devices", r.cap.setup.devices},
         {"zero_stage", r.cap.setup.zero_stage},
         {"micro_batch", r.cap.setup.micro_batch},
+        {"cluster", r.cap.cluster.has_value()},
+        {"tensor_parallel", optional_degree(r, &LayoutRequest::tensor)},
+        {"expert_parallel", optional_degree(r, &LayoutRequest::expert)},
+        {"pipeline_parallel", optional_degree(r, &LayoutRequest::pipeline)},
         {"cap_bytes_per_device", optional_number(r.cap.bytes_per_device)},
         {"max_params", optional_number(r.cap.max_params)}}},
       {"sparsity_bounds", {effective_min_sparsity(r), effective_max_sparsity(r)}},
       {"vocab_size", r.shape.vocab_size},
       {"context", r.shape.context},
       {"aspect_ratio", r.shape.aspect_ratio},
+      {"free_depth", r.shape.free_depth && !r.shape.n_layers},
       {"overrides", overrides},
   };
   if (r.mode == PlanMode::kFixedParams) {
@@ -65,7 +81,6 @@ json inputs_json(const PlanRequest& r) {
   }
   if (r.mode == PlanMode::kFixedSparsity) {
     in["sparsity"] = r.target_sparsity;
-    in["sparsity_tolerance"] = r.sparsity_tolerance;
   }
   return in;
 }
@@ -176,6 +191,7 @@ json plan_to_json(const PlanResult& plan, const PlanSlices* slices, const PlotOu
                  {"devices", r.cap.setup.devices},
                  {"zero_stage", r.cap.setup.zero_stage},
                  {"micro_batch", r.cap.setup.micro_batch},
+                 {"parallel", parallel_json(m.layout)},
                  {"cap_bytes_per_device", optional_number(r.cap.bytes_per_device)},
                  {"max_params", optional_number(r.cap.max_params)},
                  {"fits", fits}};
@@ -202,10 +218,12 @@ json plan_to_json(const PlanResult& plan, const PlanSlices* slices, const PlotOu
   j["domain_warnings"] = domain;
   j["warnings"] = warnings;
   j["notes"] = plan.notes;
+  j["next_steps"] = plan.next_steps;
   if (slices) {
     j["slices"] = {
         {"at_params", slices->at_params},
         {"at_sparsity", slices->at_sparsity},
+        {"params_cap", optional_number(slices->params_cap)},
         {"loss_over_sparsity", points_json(slices->loss_over_sparsity, "sparsity", "loss")},
         {"loss_over_params", points_json(slices->loss_over_params, "total_params", "loss")},
         {"optimal_sparsity", points_json(slices->optimal_sparsity, "total_params", "sparsity")}};

@@ -53,11 +53,13 @@ std::vector<Section> sections(const PlanResult& plan) {
     cap = (r.cap.bytes_per_device ? cap + ", " : std::string()) +
           "N <= " + format_count(*r.cap.max_params);
   in.rows.push_back({"memory cap", cap});
-  in.rows.push_back({"memory regime", law::regime_name(r.cap.setup.regime) + ", " +
-                                          std::to_string(r.cap.setup.devices) +
-                                          " device(s), ZeRO-" +
-                                          std::to_string(r.cap.setup.zero_stage) +
-                                          ", micro-batch " + fixed(r.cap.setup.micro_batch, 0)});
+  in.rows.push_back(
+      {"memory regime",
+       law::regime_name(r.cap.setup.regime) +
+           (r.cap.cluster ? ", " + std::to_string(r.cap.setup.devices) + " GPUs, ZeRO-" +
+                                std::to_string(r.cap.setup.zero_stage)
+                          : std::string(", one device")) +
+           ", micro-batch " + fixed(r.cap.setup.micro_batch, 0)});
   std::string bounds = "[";
   bounds += fixed(effective_min_sparsity(r), 3) + ", " + fixed(effective_max_sparsity(r), 3) + "]";
   in.rows.push_back({"sparsity bounds", bounds});
@@ -137,15 +139,18 @@ std::vector<Section> sections(const PlanResult& plan) {
 
   Section mem{"Memory per device", {}};
   const law::BytesPerParam bpp = law::bytes_per_param(r.cap.setup.regime);
-  mem.rows = {{"bytes per param",
-               fixed(bpp.total(), 0) + " (" + law::regime_name(r.cap.setup.regime) + ")"},
-              {"weights", format_bytes(m.memory.weights_bytes)},
-              {"grads", format_bytes(m.memory.grads_bytes)},
-              {"optimizer (master + Adam)", format_bytes(m.memory.optimizer_bytes)},
-              {"activations", format_bytes(m.memory.activation_bytes)},
-              {"total", format_bytes(m.memory.per_device_bytes()) +
-                            (r.cap.bytes_per_device ? " of " + format_bytes(*r.cap.bytes_per_device)
-                                                    : std::string())}};
+  if (r.cap.cluster) mem.rows.push_back({"parallel layout", describe_layout(m.layout)});
+  const std::vector<std::pair<std::string, std::string>> rows = {
+      {"bytes per param",
+       fixed(bpp.total(), 0) + " (" + law::regime_name(r.cap.setup.regime) + ")"},
+      {"weights", format_bytes(m.memory.weights_bytes)},
+      {"grads", format_bytes(m.memory.grads_bytes)},
+      {"optimizer (master + Adam)", format_bytes(m.memory.optimizer_bytes)},
+      {"activations", format_bytes(m.memory.activation_bytes)},
+      {"total", format_bytes(m.memory.per_device_bytes()) +
+                    (r.cap.bytes_per_device ? " of " + format_bytes(*r.cap.bytes_per_device)
+                                            : std::string())}};
+  mem.rows.insert(mem.rows.end(), rows.begin(), rows.end());
   out.push_back(mem);
   return out;
 }
@@ -208,6 +213,10 @@ std::string plan_table(const PlanResult& plan) {
     s << "\nNotes\n";
     for (const auto& n : plan.notes) s << "  - " << n << "\n";
   }
+  if (!plan.next_steps.empty()) {
+    s << "\nNext steps: check the plan\n";
+    for (const auto& c : plan.next_steps) s << "  " << c << "\n";
+  }
   return s.str();
 }
 
@@ -255,6 +264,11 @@ std::string plan_markdown(const PlanResult& plan, const PlotOutcome& plots) {
   if (!plan.notes.empty()) {
     s << "\n## Notes\n\n";
     for (const auto& n : plan.notes) s << "- " << n << "\n";
+  }
+  if (!plan.next_steps.empty()) {
+    s << "\n## Next steps: check the plan\n\n```sh\n";
+    for (const auto& c : plan.next_steps) s << c << "\n";
+    s << "```\n";
   }
   return s.str();
 }

@@ -16,7 +16,16 @@ std::int64_t ShapeRule::discrete_layers(std::int64_t d_model) const {
   if (n_layers) return *n_layers;
   const auto rounded =
       static_cast<std::int64_t>(std::llround(static_cast<double>(d_model) / aspect_ratio));
-  return std::max<std::int64_t>(2, rounded);
+  return std::max<std::int64_t>(kMinLayers, rounded);
+}
+
+LayerRange ShapeRule::discrete_layer_range(std::int64_t d_model) const {
+  const std::int64_t fixed = discrete_layers(d_model);
+  if (n_layers || !free_depth) return {fixed, fixed};
+  const auto d = static_cast<double>(d_model);
+  const auto lo = static_cast<std::int64_t>(std::ceil(d / kMaxAspectRatio - 1e-9));
+  const auto hi = static_cast<std::int64_t>(std::floor(d / kMinAspectRatio + 1e-9));
+  return {std::min(fixed, std::max(kMinLayers, lo)), std::max(fixed, hi)};
 }
 
 double ShapeRule::head_dim_for(double d_model) const {

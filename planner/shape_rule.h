@@ -3,6 +3,9 @@
 // used both by the continuous relaxation (fractional d_model and layers) and by the discrete
 // architecture search (whole numbers).
 //   n_layers = d_model / aspect_ratio (default 128, as Mixtral and OLMoE; at least 2 when discrete)
+//     in the continuous relaxation; the discrete search tries every depth with d_model/n_layers
+//     in [kMinAspectRatio, kMaxAspectRatio] (the paper's family and published MoEs span about
+//     30-200) unless --aspect-ratio or --layers fixes it
 //   head_dim = 128 for d_model >= 1024, else 64; n_heads = d_model / head_dim
 //   active expert width K/G = 1: the active MLP equals the dense base MLP (App. C's estimator),
 //   so per layer 4·d² attention + 12·d²/(1-S) expert params + router d·E (E = 1/(1-S)) + norms,
@@ -15,8 +18,18 @@
 
 namespace moeplan::planner {
 
+inline constexpr double kDefaultAspectRatio = 128;
+inline constexpr double kMinAspectRatio = 30;
+inline constexpr double kMaxAspectRatio = 200;
+inline constexpr std::int64_t kMinLayers = 2;
+
+struct LayerRange {
+  std::int64_t first = 0, last = 0;  // inclusive
+};
+
 struct ShapeRule {
-  double aspect_ratio = 128;             // d_model / n_layers (--aspect-ratio)
+  double aspect_ratio = kDefaultAspectRatio;  // d_model / n_layers (--aspect-ratio)
+  bool free_depth = true;                     // search the depth (false under --aspect-ratio)
   std::optional<std::int64_t> n_layers;  // --layers: fixed depth
   std::optional<std::int64_t> n_heads;   // --heads: fixed head count
   std::optional<std::int64_t> head_dim;  // --head-dim: fixed head width
@@ -25,6 +38,10 @@ struct ShapeRule {
 
   double layers(double d_model) const;                       // continuous
   std::int64_t discrete_layers(std::int64_t d_model) const;  // max(2, round(d/aspect))
+  // The depths the discrete search tries at d_model: --layers, or round(d/aspect) under
+  // --aspect-ratio, else ceil(d/kMaxAspectRatio)..floor(d/kMinAspectRatio), at least kMinLayers
+  // and always including discrete_layers(d).
+  LayerRange discrete_layer_range(std::int64_t d_model) const;
   double head_dim_for(double d_model) const;                 // continuous
 };
 

@@ -18,6 +18,10 @@ PlanSlices plan_slices(const PlanResult& plan) {
   PlanSlices s;
   s.at_params = static_cast<double>(plan.chosen.counts.total);
   s.at_sparsity = plan.chosen.sparsity;
+  if (plan.request.cap.any()) {
+    const double cap = ContinuousProblem(plan.request).max_params(s.at_sparsity);
+    if (cap > 0 && cap < kUncappedMaxParams) s.params_cap = cap;
+  }
   const double s_lo = problem.min_sparsity(), s_hi = problem.max_sparsity();
   constexpr int kPoints = 60;
   if (s_hi > s_lo) {

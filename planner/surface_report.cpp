@@ -113,6 +113,34 @@ std::string surface_table(const SurfaceAnalysis& analysis) {
   return out.str();
 }
 
+std::string surface_plot_commands(const SurfaceAnalysis& analysis, SurfacePlot which) {
+  const bool active = which == SurfacePlot::kOptimalActiveParams;
+  const auto slice = which == SurfacePlot::kOptimalSparsity ? &BudgetSurface::sparsity_at_params
+                                                            : &BudgetSurface::params_at_sparsity;
+  std::ostringstream data, commands, edges;
+  int index = 0;
+  for (const auto& b : analysis.budgets) {
+    data << "$d" << index << " << EOD\n";
+    for (const auto& o : b.*slice) {
+      const double y = active ? o.active_params.value_or(NAN) : o.optimum;
+      data << o.at << " " << y << "\n";
+      if (o.at_edge) edges << o.at << " " << y << "\n";
+    }
+    data << "EOD\n";
+    commands << (index ? ", " : "plot ") << "$d" << index
+             << " using 1:2 with linespoints title 'C = " << format_sci(b.surface.budget_flops, 2)
+             << "'";
+    ++index;
+  }
+  if (index == 0) return "";
+  if (!edges.str().empty()) {
+    data << "$edge << EOD\n" << edges.str() << "EOD\n";
+    commands << ", $edge using 1:2 with points pointtype 6 pointsize 2.5 linewidth 2 "
+                "linecolor rgb 'red' title 'at the edge of the swept range'";
+  }
+  return data.str() + commands.str() + "\n";
+}
+
 std::vector<std::string> write_surface_plots(const SurfaceAnalysis& analysis, const std::string& output_path) {
   namespace fs = std::filesystem;
   const fs::path out(output_path);
@@ -120,31 +148,18 @@ std::vector<std::string> write_surface_plots(const SurfaceAnalysis& analysis, co
   const std::string stem = out.stem().string();
   std::vector<std::string> written;
   auto plot = [&](const std::string& suffix, const std::string& title, const std::string& xlabel,
-                  const std::string& ylabel, bool logx, bool logy,
-                  const std::vector<law::SliceOptimum> BudgetSurface::*slice, bool active) {
+                  const std::string& ylabel, bool logx, bool logy, SurfacePlot which) {
     const fs::path final_path = dir / (stem + suffix);
     const fs::path temp_path = dir / ("." + stem + suffix + ".tmp");
+    const std::string body = surface_plot_commands(analysis, which);
+    if (body.empty()) return;
     std::ostringstream script;
     script << "set terminal pngcairo size 900,600\nset output '" << temp_path.string() << "'\n";
     script << "set title '" << title << "'\nset xlabel '" << xlabel << "'\nset ylabel '" << ylabel << "'\n";
     if (logx) script << "set logscale x\n";
     if (logy) script << "set logscale y\n";
     script << "set key outside right\nset grid\n";
-    std::ostringstream data, commands;
-    int index = 0;
-    for (const auto& b : analysis.budgets) {
-      data << "$d" << index << " << EOD\n";
-      for (const auto& o : b.*slice) {
-        const double y = active ? o.active_params.value_or(NAN) : o.optimum;
-        data << o.at << " " << y << "\n";
-      }
-      data << "EOD\n";
-      commands << (index ? ", " : "plot ") << "$d" << index << " using 1:2 with linespoints title 'C = "
-               << format_sci(b.surface.budget_flops, 2) << "'";
-      ++index;
-    }
-    if (index == 0) return;
-    const std::string text = script.str() + data.str() + commands.str() + "\n";
+    const std::string text = script.str() + body;
     FILE* pipe = popen("gnuplot 2>/dev/null", "w");
     if (!pipe) fail("cannot run gnuplot for the plots");
     std::fwrite(text.data(), 1, text.size(), pipe);
@@ -159,15 +174,15 @@ std::vector<std::string> write_surface_plots(const SurfaceAnalysis& analysis, co
     written.push_back(final_path.string());
   };
   plot("-sstar.png", "Optimal sparsity S*(N) at fixed budget (Fig. 4)", "total parameters N", "S*", true, false,
-       &BudgetSurface::sparsity_at_params, false);
+       SurfacePlot::kOptimalSparsity);
   plot("-nstar.png", "Optimal total parameters N*(S) at fixed budget (Fig. 2)", "sparsity S", "N*", false, true,
-       &BudgetSurface::params_at_sparsity, false);
+       SurfacePlot::kOptimalParams);
   bool any_active = false;
   for (const auto& b : analysis.budgets)
     for (const auto& o : b.params_at_sparsity) any_active |= o.active_params.has_value();
   if (any_active)
     plot("-nastar.png", "Optimal active parameters N_a*(S) at fixed budget (Fig. 2)", "sparsity S", "N_a*", false,
-         true, &BudgetSurface::params_at_sparsity, true);
+         true, SurfacePlot::kOptimalActiveParams);
   return written;
 }
 

@@ -23,6 +23,12 @@ struct SurfaceAnalysis {
 SurfaceAnalysis analyse_surfaces(const std::vector<law::FitRun>& runs, int max_degree, int folds);
 nlohmann::json surface_json(const SurfaceAnalysis& analysis, const std::string& runs_path);
 std::string surface_table(const SurfaceAnalysis& analysis);
+enum class SurfacePlot { kOptimalSparsity, kOptimalParams, kOptimalActiveParams };
+// The data blocks and the plot command of one surface plot: a line per budget, and the optima
+// at the edge of the swept range marked apart (open red circles), since the sweep does not
+// bracket them. Empty when there is no budget.
+std::string surface_plot_commands(const SurfaceAnalysis& analysis, SurfacePlot which);
+
 // Writes <stem>-sstar.png (S* vs N) and <stem>-nstar.png (N* and N_a* vs S) beside
 // `output_path` with gnuplot (temp file + rename); returns the files written. Throws Error when
 // gnuplot fails.
