@@ -1,3 +1,5 @@
+#include "verify/cuda/model.h"
+
 #include <cmath>
 #include <map>
 #include <vector>
@@ -10,7 +12,6 @@
 #include "verify/cuda/experts.cuh"
 #include "verify/cuda/loss.cuh"
 #include "verify/cuda/matmul.cuh"
-#include "verify/cuda/model.h"
 #include "verify/cuda/norm.cuh"
 #include "verify/cuda/rope.cuh"
 #include "verify/cuda/router.cuh"

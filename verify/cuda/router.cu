@@ -1,5 +1,6 @@
-#include "verify/cuda/reduce.cuh"
 #include "verify/cuda/router.cuh"
+
+#include "verify/cuda/reduce.cuh"
 #include "verify/model_layout.h"
 
 namespace moeplan::cuda {
