@@ -23,5 +23,7 @@ std::int64_t parse_positive_int(const std::string& text, const std::string& what
 std::string format_sci(double value, int digits = 3);
 std::string format_count(double value);
 std::string format_bytes(double bytes);
+// "1h05m", "2m07s", "42s"; "?" for a negative or non-finite time.
+std::string format_duration(double seconds);
 
 }  // namespace moeplan

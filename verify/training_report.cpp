@@ -14,19 +14,6 @@ double RunStats::tokens_per_second(std::int64_t tokens_per_step) const {
   return static_cast<double>(steps_this_run * tokens_per_step) / std::max(train_seconds, 1e-9);
 }
 
-std::string format_duration(double seconds) {
-  if (!std::isfinite(seconds) || seconds < 0) return "?";
-  const auto s = static_cast<long long>(seconds + 0.5);
-  std::ostringstream o;
-  if (s >= 3600)
-    o << s / 3600 << "h" << std::setw(2) << std::setfill('0') << (s / 60) % 60 << "m";
-  else if (s >= 60)
-    o << s / 60 << "m" << std::setw(2) << std::setfill('0') << s % 60 << "s";
-  else
-    o << s << "s";
-  return o.str();
-}
-
 std::string format_rate(double tokens_per_second) {
   std::ostringstream o;
   o << std::fixed << std::setprecision(1);

@@ -27,8 +27,6 @@ struct RunStats {
   double tokens_per_second(std::int64_t tokens_per_step) const;
 };
 
-// "1h05m", "2m07s", "42s"; "?" for a negative or non-finite time.
-std::string format_duration(double seconds);
 // "812.4k tok/s".
 std::string format_rate(double tokens_per_second);
 

@@ -32,7 +32,7 @@ SweepRun run_from_json(const nlohmann::json& j, const std::string& where) {
     run.kind = parse_kind(j.at("kind").get<std::string>(), where);
     run.budget_flops = j.at("budget_flops").get<double>();
     run.replicate = j.at("replicate").get<int>();
-    run.arch = architecture_from_json(j.at("architecture"), where);
+    run.arch = planner::architecture_from_json(j.at("architecture"), where);
     return run;
   } catch (const nlohmann::json::exception& e) {
     fail(where, ": malformed run entry (", e.what(), ")");
@@ -45,7 +45,7 @@ std::vector<SweepRun> read_run_list(const std::filesystem::path& sweep_dir) {
   const auto path = sweep_dir / kRunListFileName;
   std::error_code ec;
   if (!std::filesystem::exists(path, ec)) return {};
-  const nlohmann::json j = read_json_file(path);
+  const nlohmann::json j = planner::read_json_file(path);
   if (!j.is_object() || !j.contains("runs") || !j["runs"].is_array())
     fail(path.string(), " is not a sweep run list (it needs a \"runs\" array)");
   std::vector<SweepRun> runs;

@@ -8,18 +8,6 @@
 
 namespace moeplan::verify {
 
-std::string format_duration(double seconds) {
-  const auto s = static_cast<long long>(std::llround(std::max(0.0, seconds)));
-  std::ostringstream o;
-  if (s >= 3600)
-    o << s / 3600 << "h" << std::setw(2) << std::setfill('0') << (s % 3600) / 60 << "m";
-  else if (s >= 60)
-    o << s / 60 << "m" << std::setw(2) << std::setfill('0') << s % 60 << "s";
-  else
-    o << s << "s";
-  return o.str();
-}
-
 SweepProgress::SweepProgress(std::ostream& out, bool terminal) : out_(out), terminal_(terminal) {}
 
 void SweepProgress::start(std::size_t total, std::size_t done, double pending_flops) {

@@ -33,7 +33,5 @@ class SweepProgress {
   bool status_shown_ = false;
 };
 
-// "1h02m", "3m20s", "45s".
-std::string format_duration(double seconds);
 
 }  // namespace moeplan::verify

@@ -103,7 +103,7 @@ SweepSetup read_sweep_setup(const std::filesystem::path& sweep_dir) {
   std::error_code ec;
   if (!std::filesystem::exists(path, ec))
     fail(sweep_dir.string(), " is not a sweep directory (no ", kSweepSetupFileName, ")");
-  return SweepSetup::from_json(read_json_file(path), path.string());
+  return SweepSetup::from_json(planner::read_json_file(path), path.string());
 }
 
 void write_sweep_setup(const std::filesystem::path& sweep_dir, const SweepSetup& setup) {
