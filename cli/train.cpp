@@ -14,6 +14,7 @@
 #include "planner/budget.h"
 #include "util/error.h"
 #include "util/files.h"
+#include "util/json_text.h"
 #include "util/units.h"
 #include "verify/data/data_prepare.h"
 #include "verify/memory_check.h"
@@ -35,13 +36,13 @@ void apply_plan_recipe(const nlohmann::json& plan, const std::string& where,
   const auto number = [&](const nlohmann::json& j, const char* key) -> const nlohmann::json* {
     if (!j.is_object() || !j.contains(key) || j[key].is_null()) return nullptr;
     if (!j[key].is_number())
-      fail(where, ": plan key \"", key, "\" must be a number, got ", j[key].dump());
+      fail(where, ": plan key \"", key, "\" must be a number, got ", json_value_excerpt(j[key]));
     return &j[key];
   };
   const auto object = [&](const nlohmann::json& j, const char* key) -> const nlohmann::json* {
     if (!j.is_object() || !j.contains(key) || j[key].is_null()) return nullptr;
     if (!j[key].is_object())
-      fail(where, ": plan key \"", key, "\" must be an object, got ", j[key].dump());
+      fail(where, ": plan key \"", key, "\" must be an object, got ", json_value_excerpt(j[key]));
     return &j[key];
   };
   if (const auto* t = number(plan, "tokens")) {

@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "util/error.h"
+#include "util/json_text.h"
 #include "util/text.h"
 
 namespace moeplan::planner {
@@ -591,14 +592,7 @@ const std::vector<std::string>& supported_model_types() {
 }
 
 HfModel read_hf_config(const std::string& json_text, const std::string& source) {
-  json root;
-  try {
-    root = json::parse(json_text);
-  } catch (const json::parse_error& e) {
-    std::string what = e.what();
-    const auto pos = what.find("parse error");
-    fail(source, ": not valid JSON (", pos == std::string::npos ? what : what.substr(pos), ")");
-  }
+  const json root = parse_json_text(json_text, source);
   if (!root.is_object()) fail(source, ": a config.json must be a JSON object");
   std::string supported;
   for (const std::string& name : supported_model_types())
