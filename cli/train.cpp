@@ -14,16 +14,15 @@
 #include "planner/budget.h"
 #include "util/error.h"
 #include "util/files.h"
+#include "util/json_text.h"
 #include "util/text.h"
 #include "util/units.h"
+#include "verify/cuda_library.h"
 #include "verify/data/data_prepare.h"
 #include "verify/memory_check.h"
 #include "verify/model_layout.h"
 #include "verify/train_config.h"
 #include "verify/train_loop.h"
-#ifdef MOEPLAN_HAVE_CUDA
-#include "verify/cuda/device.h"
-#endif
 
 namespace moeplan::cli {
 namespace {
@@ -36,14 +35,13 @@ void apply_plan_recipe(const nlohmann::json& plan, const std::string& where,
   const auto number = [&](const nlohmann::json& j, const char* key) -> const nlohmann::json* {
     if (!j.is_object() || !j.contains(key) || j[key].is_null()) return nullptr;
     if (!j[key].is_number())
-      fail(where, ": plan key \"", key, "\" must be a number, got ", quoted_excerpt(j[key].dump()));
+      fail(where, ": plan key \"", key, "\" must be a number, got ", json_value_excerpt(j[key]));
     return &j[key];
   };
   const auto object = [&](const nlohmann::json& j, const char* key) -> const nlohmann::json* {
     if (!j.is_object() || !j.contains(key) || j[key].is_null()) return nullptr;
     if (!j[key].is_object())
-      fail(where, ": plan key \"", key, "\" must be an object, got ",
-           quoted_excerpt(j[key].dump()));
+      fail(where, ": plan key \"", key, "\" must be an object, got ", json_value_excerpt(j[key]));
     return &j[key];
   };
   if (const auto* t = number(plan, "tokens")) {
@@ -96,16 +94,12 @@ void print_device_info(const std::string& device) {
               << "\n";
     return;
   }
-#ifdef MOEPLAN_HAVE_CUDA
-  const cuda::DeviceInfo d = cuda::device_info();
+  const cuda::DeviceInfo d = verify::cuda_device_info();
   std::cout << "device: cuda\nname: " << d.name
             << "\nmemory: " << format_bytes(static_cast<double>(d.total_bytes)) << " ("
             << format_bytes(static_cast<double>(d.free_bytes)) << " free)"
             << "\ncompute capability: " << d.compute_capability / 10 << "."
             << d.compute_capability % 10 << "\ncudnn: " << d.cudnn_version << "\n";
-#else
-  fail("moeplan was built without CUDA (nvcc not found at configure time); use --device cpu");
-#endif
 }
 
 CommandSpec train_spec() {

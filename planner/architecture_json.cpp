@@ -4,6 +4,7 @@
 
 #include "util/error.h"
 #include "util/files.h"
+#include "util/json_text.h"
 
 namespace moeplan::planner {
 
@@ -33,7 +34,8 @@ law::MoeArchitecture architecture_from_json(const nlohmann::json& object,
     const auto& v = object.at(key);
     if (!v.is_number_integer() &&
         !(v.is_number_float() && v.get<double>() == std::floor(v.get<double>()))) {
-      fail(where, ": architecture key \"", key, "\" must be an integer, got ", v.dump());
+      fail(where, ": architecture key \"", key, "\" must be an integer, got ",
+           json_value_excerpt(v));
     }
     return v.is_number_integer() ? v.get<std::int64_t>()
                                  : static_cast<std::int64_t>(v.get<double>());
@@ -59,11 +61,7 @@ law::MoeArchitecture architecture_from_json(const nlohmann::json& object,
 }
 
 nlohmann::json read_json_file(const std::filesystem::path& path) {
-  try {
-    return nlohmann::json::parse(read_file(path));
-  } catch (const nlohmann::json::exception& e) {
-    fail(path.string(), " is not valid JSON: ", e.what());
-  }
+  return parse_json_text(read_file(path), path.string());
 }
 
 law::MoeArchitecture architecture_from_document(const nlohmann::json& document,

@@ -7,6 +7,7 @@
 #include "planner/hf_config_generic.h"
 #include "planner/hf_config_keys.h"
 #include "util/error.h"
+#include "util/json_text.h"
 #include "util/text.h"
 
 namespace moeplan::planner {
@@ -511,14 +512,7 @@ HfModel read_unknown(const json& root, const std::string& source, const std::str
 }  // namespace
 
 HfModel read_hf_config(const std::string& json_text, const std::string& source) {
-  json root;
-  try {
-    root = json::parse(json_text);
-  } catch (const json::parse_error& e) {
-    std::string what = e.what();
-    const auto pos = what.find("parse error");
-    fail(source, ": not valid JSON (", pos == std::string::npos ? what : what.substr(pos), ")");
-  }
+  const json root = parse_json_text(json_text, source);
   if (!root.is_object()) fail(source, ": a config.json must be a JSON object");
   if (!root.contains("model_type") || !root.at("model_type").is_string())
     fail(source,

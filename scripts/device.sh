@@ -2,7 +2,8 @@
 # Everything the GPU machine has to check, in one call from the repo root, in about 9 minutes:
 #
 #   here, after building build/ with CUDA:   bash scripts/device.sh pack
-#     copies what the device run needs into build-device/ (git-ignored, a few MB): cli/moeplan,
+#     copies what the device run needs into build-device/ (git-ignored, a few MB): cli/moeplan
+#     and the CUDA trainer it opens, cli/libmoeplan_cuda.so (also put next to the test binaries),
 #     the gpu-label test binaries with their ctest files (test lists discovered here), and the
 #     shared libraries the binaries need that the GPU image lacks (Debian's sentencepiece).
 #   on the GPU machine (run tool, carry ["build-device", "bench/ref"]):   bash scripts/device.sh
@@ -45,11 +46,13 @@ if [ "${1:-}" = pack ]; then
   SRC=${MOEPLAN_BUILD:-build}
   DST=build-device
   [ -x "$SRC/cli/moeplan" ] || { echo "no $SRC/cli/moeplan: build first" >&2; exit 1; }
-  ldd "$SRC/cli/moeplan" | grep -q libcublas || { echo "$SRC was built without CUDA" >&2; exit 1; }
+  TRAINER=$SRC/cli/libmoeplan_cuda.so  # the CUDA trainer moeplan opens with dlopen
+  [ -f "$TRAINER" ] || { echo "$SRC was built without CUDA (no $TRAINER)" >&2; exit 1; }
   ctest --test-dir "$SRC" -L gpu -N >/dev/null  # discovers the test lists (runs no test)
   rm -rf "$DST"
   mkdir -p "$DST/cli" "$DST/tests" "$DST/$LIB_DIR"
-  cp "$SRC/cli/moeplan" "$DST/cli/"
+  cp "$SRC/cli/moeplan" "$TRAINER" "$DST/cli/"
+  cp "$TRAINER" "$DST/tests/"
   sed -n 's/^CMAKE_CACHEFILE_DIR:INTERNAL=//p' "$SRC/CMakeCache.txt" >"$DST/ORIGIN"
   echo 'subdirs("tests")' >"$DST/CTestTestfile.cmake"
   for t in $GPU_TESTS; do
@@ -59,7 +62,7 @@ if [ "${1:-}" = pack ]; then
     grep -F "/${t}[1]_include.cmake" "$SRC/tests/CTestTestfile.cmake" >>"$DST/tests/CTestTestfile.cmake"
   done
   mkdir -p "$SRC/$LIB_DIR"
-  for lib in $(extra_libs "$SRC/cli/moeplan"); do
+  for lib in $(extra_libs "$SRC/cli/moeplan") $(extra_libs "$TRAINER"); do
     cp -L "$lib" "$DST/$LIB_DIR/"
     cp -L "$lib" "$SRC/$LIB_DIR/"
   done
@@ -126,9 +129,11 @@ device_info() {
   python3 -c 'import torch; print("torch", torch.__version__, "cuda", torch.version.cuda, "cudnn", torch.backends.cudnn.version(), torch.cuda.get_device_name(0))' || echo "no torch"
   command -v ctest cmake nvcc || true
   echo "LD_LIBRARY_PATH=$LD_LIBRARY_PATH"
-  echo "--- ldd $BIN"
-  ldd "$BIN"
-  if ldd "$BIN" | grep -q 'not found'; then
+  local trainer
+  trainer=$(dirname "$BIN")/libmoeplan_cuda.so
+  echo "--- ldd $BIN and $trainer (opened by train --device cuda)"
+  ldd "$BIN" "$trainer"
+  if ldd "$BIN" "$trainer" | grep -q 'not found'; then
     echo "missing libraries: run 'bash scripts/device.sh pack' on the dev machine and carry build-device"
     exit 1
   fi

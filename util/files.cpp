@@ -87,4 +87,30 @@ void write_file_atomic(const std::filesystem::path& path,
   }
 }
 
+CreatedDirectory::CreatedDirectory(const std::filesystem::path& path, Removal removal)
+    : path_(path.lexically_normal()), removal_(removal) {
+  if (!path_.has_filename()) path_ = path_.parent_path();  // "run/" is "run"
+  std::error_code ec;
+  for (auto p = path_; !p.empty() && !std::filesystem::exists(p, ec); p = p.parent_path()) {
+    created_ = p;
+    if (p == p.parent_path()) break;  // the root
+  }
+  std::filesystem::create_directories(path, ec);
+  if (ec) fail("cannot create output directory ", path.string(), ": ", ec.message());
+}
+
+CreatedDirectory::~CreatedDirectory() {
+  if (keep_ || created_.empty()) return;
+  std::error_code ignored;  // cleanup must not replace the error that caused it
+  if (removal_ == Removal::kWithContents) {
+    std::filesystem::remove_all(created_, ignored);
+    return;
+  }
+  // Innermost first; remove() refuses a directory that is not empty, and so stops there.
+  for (auto p = path_; !p.empty(); p = p.parent_path()) {
+    if (!std::filesystem::remove(p, ignored)) return;
+    if (p == created_) return;
+  }
+}
+
 }  // namespace moeplan

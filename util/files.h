@@ -25,4 +25,28 @@ void write_file_atomic(const std::filesystem::path& path,
 // expensive work whose result could not be saved.
 void check_writable(const std::filesystem::path& path);
 
+// An output directory a command creates (with any missing parents), removed again when the
+// command fails, so that a failed command leaves no directory behind; one that existed before is
+// never removed. The destructor removes what was created unless keep() was called.
+class CreatedDirectory {
+ public:
+  // kWithContents: everything in it is the failed command's partial output (data prepare);
+  // kIfEmpty: what a failed command wrote there may be worth keeping (a training log).
+  enum class Removal { kWithContents, kIfEmpty };
+
+  // Creates `path`; throws Error naming it when it cannot.
+  CreatedDirectory(const std::filesystem::path& path, Removal removal);
+  ~CreatedDirectory();
+  CreatedDirectory(const CreatedDirectory&) = delete;
+  CreatedDirectory& operator=(const CreatedDirectory&) = delete;
+
+  void keep() { keep_ = true; }  // the command succeeded
+
+ private:
+  std::filesystem::path path_;
+  std::filesystem::path created_;  // the outermost directory created; empty when none was
+  Removal removal_;
+  bool keep_ = false;
+};
+
 }  // namespace moeplan

@@ -95,8 +95,8 @@ class Backend {
 
 // The Eigen reference (fp32). Defined in verify/cpu/backend.cpp.
 std::unique_ptr<Backend> make_cpu_backend(const law::MoeArchitecture& arch, std::uint64_t seed);
-// The CUDA model. Defined in verify/cuda/ when built with CUDA; otherwise throws moeplan::Error
-// ("moeplan was built without CUDA").
+// The CUDA model, through libmoeplan_cuda.so opened on first use (verify/cuda_library.h); throws
+// moeplan::Error naming the library that is missing (the trainer, cuBLAS or cuDNN).
 std::unique_ptr<Backend> make_cuda_backend(const law::MoeArchitecture& arch, std::uint64_t seed);
 
 // Deterministic initial weights per parameter_layout() (N(0, std) from a seeded generator, norm

@@ -6,10 +6,8 @@
 #include "law/memory.h"
 #include "util/error.h"
 #include "util/units.h"
+#include "verify/cuda_library.h"
 #include "verify/model_layout.h"
-#ifdef MOEPLAN_HAVE_CUDA
-#include "verify/cuda/device.h"
-#endif
 
 namespace moeplan::verify {
 
@@ -68,10 +66,8 @@ void check_memory_before_allocating(const law::MoeArchitecture& arch,
     check_training_memory(need, available_host_memory_bytes(), "the available RAM");
     return;
   }
-#ifdef MOEPLAN_HAVE_CUDA
-  check_training_memory(need, static_cast<double>(cuda::device_info().free_bytes),
+  check_training_memory(need, static_cast<double>(cuda_device_info().free_bytes),
                         "the GPU's free memory");
-#endif
 }
 
 }  // namespace moeplan::verify

@@ -5,6 +5,7 @@
 #include "planner/architecture_json.h"
 #include "planner/budget.h"
 #include "util/error.h"
+#include "util/json_text.h"
 
 namespace moeplan::verify {
 
@@ -71,6 +72,31 @@ nlohmann::json TrainConfig::to_json() const {
           {"val_tokens", val_tokens},
           {"seed", seed},
           {"device", device}};
+}
+
+void check_resume_settings(const TrainConfig& config, const std::string& saved_config_json,
+                           const std::string& checkpoint) {
+  if (saved_config_json.empty()) return;
+  const auto saved = parse_json_text(saved_config_json, checkpoint + "'s train_config");
+  const auto now = config.to_json();
+  struct Setting {
+    const char* key;
+    const char* option;
+  };
+  std::string changed;
+  for (const Setting s :
+       {Setting{"steps", "steps (--tokens/--steps)"}, Setting{"batch_sequences", "--batch"},
+        Setting{"peak_lr", "--lr"}, Setting{"warmup_fraction", "--warmup"},
+        Setting{"final_lr_fraction", "--final-lr-fraction"}}) {
+    if (!saved.is_object() || !saved.contains(s.key) || saved[s.key] == now[s.key]) continue;
+    changed += std::string(changed.empty() ? "" : ", ") + s.option + " " +
+               json_value_excerpt(saved[s.key]) + " -> " + json_value_excerpt(now[s.key]);
+  }
+  if (!changed.empty()) {
+    fail("--resume ", checkpoint, ": ", changed,
+         " would change the learning-rate schedule mid-run; resume with the checkpoint's "
+         "settings, or start a new run from its weights with --init");
+  }
 }
 
 }  // namespace moeplan::verify

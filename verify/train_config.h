@@ -62,4 +62,12 @@ struct TrainConfig {
   nlohmann::json to_json() const;
 };
 
+// --resume: the settings that fix the learning-rate schedule (the run's steps, --batch, --lr,
+// --warmup, --final-lr-fraction) must be those of the run that wrote the checkpoint
+// (`saved_config_json`, TrainConfig::to_json as stored in it; empty for a checkpoint that has
+// none); otherwise throws Error naming each one that changed. --micro-batch may change (it only
+// splits the same batch), and so may --seed (the checkpoint's seed fixes the data order).
+void check_resume_settings(const TrainConfig& config, const std::string& saved_config_json,
+                           const std::string& checkpoint);
+
 }  // namespace moeplan::verify

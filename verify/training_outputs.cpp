@@ -9,10 +9,11 @@ namespace moeplan::verify {
 
 TrainingOutputs::TrainingOutputs(const TrainConfig& cfg)
     : config_(cfg), checkpoint_path_(cfg.out_dir / kCheckpointFileName) {
-  std::error_code ec;
-  std::filesystem::create_directories(cfg.out_dir, ec);
-  if (ec) fail("cannot create output directory ", cfg.out_dir.string(), ": ", ec.message());
-  if (cfg.write_checkpoints) check_writable(checkpoint_path_);
+  // Only checkpoints go into the run directory: none is made with --no-checkpoint.
+  if (cfg.write_checkpoints) {
+    run_directory_.emplace(cfg.out_dir, CreatedDirectory::Removal::kIfEmpty);
+    check_writable(checkpoint_path_);
+  }
   if (!cfg.log_path.empty()) check_writable(cfg.log_path);
   for (const auto* extra : {&cfg.summary_path, &cfg.dump_batches_path, &cfg.save_init_path})
     if (!extra->empty()) check_writable(*extra);

@@ -6,9 +6,11 @@
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "util/files.h"
 #include "verify/backend.h"
 #include "verify/checkpoint.h"
 #include "verify/data/data_loader.h"
@@ -18,7 +20,8 @@ namespace moeplan::verify {
 
 class TrainingOutputs {
  public:
-  // Creates the run directory and checks that every output can be written: fail before any
+  // Creates the run directory (removed again if the run fails before writing anything into it)
+  // and checks that every output can be written: fail before any
   // expensive work whose result could not be saved.
   explicit TrainingOutputs(const TrainConfig& config);
 
@@ -39,9 +42,14 @@ class TrainingOutputs {
   const std::filesystem::path& checkpoint_path() const { return checkpoint_path_; }
   // "checkpoint DIR/checkpoint.safetensors" or "no checkpoint (--no-checkpoint)".
   std::string checkpoint_note() const;
+  // The run ended as asked (done, stopped, interrupted): its directory stays in any case.
+  void keep() {
+    if (run_directory_) run_directory_->keep();
+  }
 
  private:
   const TrainConfig& config_;
+  std::optional<CreatedDirectory> run_directory_;
   std::filesystem::path checkpoint_path_;
   bool have_checkpoint_ = false;
   std::ofstream log_, dump_;

@@ -30,9 +30,25 @@ std::int64_t start_up_steps(std::size_t steps_this_run) {
   return std::min<std::int64_t>(3, static_cast<std::int64_t>(steps_this_run) / 2);
 }
 
+std::int64_t validations_left(std::int64_t step, std::int64_t steps, std::int64_t eval_every) {
+  if (step >= steps) return 0;
+  const std::int64_t at_multiples = steps / eval_every - step / eval_every;
+  return at_multiples + (steps % eval_every != 0 ? 1 : 0);
+}
+
+double estimated_seconds_left(const RunStats& stats, std::int64_t step, std::int64_t steps,
+                              std::int64_t eval_every) {
+  const auto mean = [](double total, std::int64_t count) {
+    return count > 0 ? total / static_cast<double>(count) : 0.0;
+  };
+  return static_cast<double>(steps - step) * mean(stats.train_seconds, stats.steps_this_run) +
+         static_cast<double>(validations_left(step, steps, eval_every)) *
+             mean(stats.validation_seconds, stats.validations);
+}
+
 std::string status_line(const TrainingState& state, std::int64_t steps, const RunStats& stats,
                         bool evaluated, std::int64_t tokens_per_step, double flops_per_token,
-                        double peak_flops) {
+                        double peak_flops, double seconds_left) {
   const double tokens_per_second = stats.tokens_per_second(tokens_per_step);
   std::ostringstream line;
   line << "step " << state.step << "/" << steps << "  train_loss " << std::fixed
@@ -46,9 +62,7 @@ std::string status_line(const TrainingState& state, std::int64_t steps, const Ru
   } else {
     line << "n/a";
   }
-  line << "  ETA "
-       << format_duration(static_cast<double>(steps - state.step) * stats.train_seconds /
-                          static_cast<double>(stats.steps_this_run));
+  line << "  ETA " << format_duration(seconds_left);
   return line.str();
 }
 

@@ -35,7 +35,7 @@ TrainingRun::TrainingRun(const TrainConfig& cfg, Backend& backend, std::ostream&
        << " steps of " << cfg.tokens_per_step() << " tokens, "
        << parameter_count(parameter_layout(cfg.arch)) << " parameters\n";
   if (!resumed_) {
-    stats_.first_val_loss = mean_validation_loss(backend_, data_.validation());
+    stats_.first_val_loss = validate();
     stats_.last_val_loss = stats_.first_val_loss;
     outputs_.write_record({{"step", 0}, {"tokens", 0}, {"val_loss", stats_.first_val_loss}});
     out_ << "step 0: val_loss " << stats_.first_val_loss << "\n";
@@ -49,6 +49,8 @@ void TrainingRun::start_from_checkpoint_or_init() {
   resumed_ = !config_.resume.empty();
   if (resumed_) {
     state_ = load_checkpoint(config_.resume, backend_);
+    check_resume_settings(config_, state_.train_config_json,
+                          checkpoint_file(config_.resume).string());
     outputs_.set_have_checkpoint();
     out_ << "resumed from " << checkpoint_file(config_.resume).string() << " at step "
          << state_.step << " (" << state_.tokens_seen << " tokens)\n";
@@ -126,6 +128,15 @@ void TrainingRun::step() {
     outputs_.save(backend_, state_);
 }
 
+double TrainingRun::validate() {
+  const auto start = std::chrono::steady_clock::now();
+  const double loss = mean_validation_loss(backend_, data_.validation());
+  stats_.validation_seconds +=
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  ++stats_.validations;
+  return loss;
+}
+
 void TrainingRun::report_step(double seconds, double lr, double grad_norm, const LossParts& loss) {
   ++stats_.steps_this_run;
   stats_.train_seconds += seconds;
@@ -145,12 +156,13 @@ void TrainingRun::report_step(double seconds, double lr, double grad_norm, const
                         {"tokens_per_s", stats_.tokens_per_second(config_.tokens_per_step())}};
   const bool evaluate = state_.step % eval_every_ == 0 || state_.step == steps_;
   if (evaluate) {
-    stats_.last_val_loss = mean_validation_loss(backend_, data_.validation());
+    stats_.last_val_loss = validate();
     record["val_loss"] = stats_.last_val_loss;
   }
   outputs_.write_record(record);
-  const std::string line = status_line(state_, steps_, stats_, evaluate, config_.tokens_per_step(),
-                                       flops_per_token_, peak_flops_);
+  const std::string line =
+      status_line(state_, steps_, stats_, evaluate, config_.tokens_per_step(), flops_per_token_,
+                  peak_flops_, estimated_seconds_left(stats_, state_.step, steps_, eval_every_));
   TrainProgress report;
   report.step = state_.step;
   report.steps = steps_;
@@ -174,6 +186,7 @@ void TrainingRun::progress_end() const {
 
 TrainOutcome TrainingRun::finish(RunEnd how) {
   outputs_.save(backend_, state_);
+  outputs_.keep();
   progress_end();
   TrainOutcome outcome;
   std::string exit;
@@ -196,8 +209,13 @@ TrainOutcome TrainingRun::finish(RunEnd how) {
       break;
     case RunEnd::kDone:
       exit = "done";
-      out_ << "done: " << state_.step << " steps, " << state_.tokens_seen << " tokens, val_loss "
-           << stats_.last_val_loss << "; " << outputs_.checkpoint_note() << "\n";
+      out_ << "done: " << state_.step << " steps, " << state_.tokens_seen << " tokens, ";
+      // The last step always validates: no loss means the checkpoint had already finished.
+      if (std::isfinite(stats_.last_val_loss))
+        out_ << "val_loss " << stats_.last_val_loss;
+      else
+        out_ << "nothing left to train (val_loss not measured)";
+      out_ << "; " << outputs_.checkpoint_note() << "\n";
       break;
   }
   outcome.steps_done = state_.step;

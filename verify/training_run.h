@@ -27,8 +27,10 @@ inline constexpr int kExitInterrupted = 130;  // SIGINT: checkpoint saved, as sh
 struct TrainOutcome {
   int exit_code = 0;
   std::int64_t steps_done = 0;  // optimizer steps at the end (including resumed ones)
-  double first_val_loss = 0;    // at the start of this invocation (NaN when resumed)
-  double last_val_loss = 0;
+  // At the start and the end of this invocation; NaN when not measured in it (first: resumed;
+  // last: a resumed run that had already finished).
+  double first_val_loss = std::numeric_limits<double>::quiet_NaN();
+  double last_val_loss = std::numeric_limits<double>::quiet_NaN();
   std::filesystem::path checkpoint;
   // What --summary writes: exit ("done", "stopped", "interrupted"), device, data, architecture,
   // parameters, active_parameters, steps, steps_done, steps_this_run, tokens_per_step,
@@ -86,6 +88,7 @@ class TrainingRun {
   void check_loss(std::int64_t step_index, const LossParts& loss, double lr) const;
   [[noreturn]] void diverged(const std::string& quantity, double value, double lr,
                              const std::string& detail = "") const;
+  double validate();  // the mean validation loss, timed for the ETA
   void report_step(double seconds, double lr, double grad_norm, const LossParts& loss);
   void progress(const TrainProgress& report) const;
   void progress_end() const;

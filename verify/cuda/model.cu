@@ -471,11 +471,3 @@ std::unique_ptr<verify::Backend> make_cuda_model(const law::MoeArchitecture& arc
 }
 
 }  // namespace moeplan::cuda
-
-namespace moeplan::verify {
-
-std::unique_ptr<Backend> make_cuda_backend(const law::MoeArchitecture& arch, std::uint64_t seed) {
-  return cuda::make_cuda_model(arch, seed);
-}
-
-}  // namespace moeplan::verify

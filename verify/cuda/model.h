@@ -1,7 +1,8 @@
 #pragma once
 // The CUDA model behind verify::Backend: fp32 master weights, AdamW state and gradients in flat
 // device buffers (parameter_layout() order), a bf16 copy of the weights for the GEMMs, bf16
-// activations with an fp32 residual stream. verify::make_cuda_backend() builds one.
+// activations with an fp32 residual stream. libmoeplan_cuda.so
+// (trainer_api.cpp) builds one for verify::make_cuda_backend(); the GPU tests call it directly.
 #include <memory>
 
 #include "verify/backend.h"

@@ -7,6 +7,7 @@
 
 #include "util/error.h"
 #include "util/files.h"
+#include "util/json_text.h"
 #include "verify/data/shard.h"
 #include "verify/data/tokenizer.h"
 
@@ -81,9 +82,8 @@ DataPrepareSummary prepare_data(const DataPrepareOptions& o) {
          "' must be letters, digits, '.' or '-' (shards are NAME_train_000000.bin)");
   }
   const TokenizerSpec spec = parse_tokenizer_spec(o.tokenizer);
-  std::error_code ec;
-  std::filesystem::create_directories(o.out_dir, ec);
-  if (ec) fail("cannot create output directory ", o.out_dir.string(), ": ", ec.message());
+  // A failed run removes the directory if it made it, with the partial shards in it.
+  CreatedDirectory out_dir(o.out_dir, CreatedDirectory::Removal::kWithContents);
   check_writable(o.out_dir / "manifest.json");
   if (!find_shards(o.out_dir, "train").empty() || !find_shards(o.out_dir, "val").empty()) {
     fail("output directory ", o.out_dir.string(),
@@ -145,19 +145,22 @@ DataPrepareSummary prepare_data(const DataPrepareOptions& o) {
       {"shards", shards}};
   summary.manifest = o.out_dir / "manifest.json";
   write_file_atomic(summary.manifest, manifest.dump(2) + "\n");
+  out_dir.keep();
   return summary;
 }
 
 std::int64_t manifest_vocab_size(const std::filesystem::path& data_dir) {
+  require_data_directory(data_dir);
   const auto path = data_dir / "manifest.json";
   std::error_code ec;
   if (!std::filesystem::exists(path, ec)) return 0;
-  try {
-    const auto j = nlohmann::json::parse(read_file(path));
-    return j.at("vocab_size").get<std::int64_t>();
-  } catch (const nlohmann::json::exception&) {
-    fail(path.string(), " is not a valid data manifest (it needs an integer \"vocab_size\")");
-  }
+  const auto manifest = parse_json_text(read_file(path), path.string());
+  if (!manifest.is_object() || !manifest.contains("vocab_size") ||
+      !manifest["vocab_size"].is_number_integer() ||
+      manifest["vocab_size"].get<std::int64_t>() <= 0)
+    fail(path.string(),
+         " is not a valid data manifest (it needs a positive integer \"vocab_size\")");
+  return manifest["vocab_size"].get<std::int64_t>();
 }
 
 }  // namespace moeplan::verify

@@ -168,10 +168,16 @@ void write_shard(const std::filesystem::path& path, const std::vector<std::uint3
   write_file_atomic(path, bytes);
 }
 
-std::vector<ShardInfo> find_shards(const std::filesystem::path& dir, const std::string& split) {
+void require_data_directory(const std::filesystem::path& dir) {
   std::error_code ec;
+  if (!std::filesystem::exists(dir, ec))
+    fail("data directory ", dir.string(), ": no such directory");
   if (!std::filesystem::is_directory(dir, ec))
-    fail("data directory ", dir.string(), " does not exist");
+    fail("data directory ", dir.string(), " is not a directory");
+}
+
+std::vector<ShardInfo> find_shards(const std::filesystem::path& dir, const std::string& split) {
+  require_data_directory(dir);
   const std::regex pattern(".*_" + split + "(_[0-9]+)?\\.bin");
   std::vector<std::filesystem::path> paths;
   for (const auto& entry : std::filesystem::directory_iterator(dir)) {

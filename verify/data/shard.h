@@ -65,6 +65,9 @@ std::vector<std::int32_t> read_shard_tokens(const ShardInfo& shard, std::int64_t
 void write_shard(const std::filesystem::path& path, const std::vector<std::uint32_t>& tokens,
                  bool wide);
 
+// Throws Error "data directory DIR: no such directory" (or "is not a directory").
+void require_data_directory(const std::filesystem::path& dir);
+
 // The shards of one split ("train" or "val") in `dir`, sorted by name: files *_<split>.bin and
 // *_<split>_<digits>.bin. Headers are read and checked.
 std::vector<ShardInfo> find_shards(const std::filesystem::path& dir, const std::string& split);
