@@ -1,0 +1,229 @@
+// `moeplan verify`: checks a law fitted on a sweep by an extrapolation (SPEC §5, issue 9):
+// plans at a larger budget, records the prediction with its interval before anything is
+// trained, trains the planned model exactly as the sweep trained its runs (or takes a loss
+// measured elsewhere), and gives the verdict.
+#include <iostream>
+#include <thread>
+
+#include "cli/commands.h"
+#include "cli/options.h"
+#include "law/fit_grid.h"
+#include "law/law_json.h"
+#include "util/content_hash.h"
+#include "util/error.h"
+#include "util/text.h"
+#include "util/units.h"
+#include "verify/arch_json.h"
+#include "verify/check/claims.h"
+#include "verify/check/predict.h"
+#include "verify/check/verify_inputs.h"
+#include "verify/check/verify_plan.h"
+#include "verify/check/verify_report.h"
+#include "verify/check/verify_run.h"
+#include "verify/memory_check.h"
+#include "verify/train_loop.h"
+
+namespace moeplan::cli {
+namespace {
+
+using verify::Prediction;
+
+inline constexpr const char* kDefaultOutDir = "moeplan-verify";
+inline constexpr const char* kRunDirName = "run";
+
+struct VerifyOptions {
+  std::filesystem::path sweep_dir, law_path, out_dir;
+  bool out_given = false;
+  std::optional<double> budget_flops, max_sparsity, measured_loss;
+  std::optional<std::string> log_path, plan_path;
+  double tolerance = verify::kDefaultTolerance;
+  std::string format = "table", output;
+  unsigned threads = 0;
+};
+
+CommandSpec verify_spec() {
+  CommandSpec spec;
+  spec.usage = "moeplan verify --sweep SWEEP/ --law LAW.json --budget FLOPS [--out VERIFY/] "
+               "[options]";
+  spec.description =
+      "Checks a law fitted on a sweep (moeplan sweep; moeplan law fit SWEEP/runs.csv "
+      "--bootstrap 100 -o LAW.json) at a larger, unseen budget: plans there with the fitted law "
+      "in the sweep's setup (sparsity at most the largest swept one), writes VERIFY/"
+      "prediction.json (plan, predicted loss, interval, hashes of its inputs) before training, "
+      "trains the planned model as the sweep trained its runs and compares the final held-out "
+      "loss. The interval is the law's bootstrap interval widened by a backtest and by the "
+      "sweep's run-to-run noise. PASS (exit " + std::to_string(verify::kExitVerifyPass) +
+      ") when the measured loss is within --tolerance of the prediction and inside the "
+      "interval; FAIL exits " + std::to_string(verify::kExitVerifyFail) +
+      "; errors exit 1. --measured-loss or --log compare a run trained elsewhere. See "
+      "moeplan-verify(1).";
+  auto add = spec.options.add_options();
+  add("sweep", po::value<std::string>()->required(), "the sweep's directory (sweep.json, runs.csv)");
+  add("law", po::value<std::string>()->required(), "law file from `law fit SWEEP/runs.csv --bootstrap N`");
+  add("budget", po::value<std::string>(), "verify budget C in FLOPs, above the largest swept one");
+  add("out", po::value<std::string>(),
+      (std::string("directory of prediction.json and the verify run (default ") + kDefaultOutDir +
+       ")").c_str());
+  add("max-sparsity", po::value<std::string>(), "upper sparsity bound (default: the largest swept)");
+  add("tolerance", po::value<std::string>(),
+      ("relative tolerance of the verdict (default " + format_sci(verify::kDefaultTolerance) +
+       ")").c_str());
+  add("measured-loss", po::value<std::string>(), "a held-out loss measured elsewhere: no training");
+  add("log", po::value<std::string>(),
+      "a training log to take the final validation loss from (moeplan JSON lines or Megatron-LM "
+      "text): no training");
+  add("plan", po::value<std::string>(), "predict for this plan (`plan --format json`) instead");
+  add("format", po::value<std::string>(), "table (default) | json");
+  add("output,o", po::value<std::string>(), "write the report to FILE (atomically)");
+  add("threads", po::value<std::string>(), "worker threads of the backtest refit (default: all cores)");
+  return spec;
+}
+
+VerifyOptions read_options(const po::variables_map& vm) {
+  VerifyOptions o;
+  o.sweep_dir = vm["sweep"].as<std::string>();
+  o.law_path = vm["law"].as<std::string>();
+  o.out_given = vm.count("out") > 0;
+  o.out_dir = o.out_given ? vm["out"].as<std::string>() : kDefaultOutDir;
+  o.budget_flops = option_number(vm, "budget", parse_positive);
+  o.max_sparsity = option_number(vm, "max-sparsity", parse_number);
+  o.measured_loss = option_number(vm, "measured-loss", parse_positive);
+  if (const auto t = option_number(vm, "tolerance", parse_positive)) o.tolerance = *t;
+  o.log_path = option_text(vm, "log");
+  o.plan_path = option_text(vm, "plan");
+  exclusive(vm, "measured-loss", "log");
+  if (const auto f = option_text(vm, "format")) o.format = *f;
+  if (o.format != "table" && o.format != "json")
+    throw Error(unknown_name_message("--format", o.format, {"table", "json"}));
+  if (const auto out = option_text(vm, "output")) o.output = *out;
+  if (const auto t = option_whole(vm, "threads")) o.threads = static_cast<unsigned>(*t);
+  if (!o.threads) o.threads = std::max(1u, std::thread::hardware_concurrency());
+  return o;
+}
+
+// Everything verify reads, checked: the refusals come before any output.
+struct VerifyInputs {
+  verify::SweepSetup setup;
+  std::vector<verify::LedgerRow> rows;
+  law::ScalingLaw law;
+  nlohmann::json law_file;
+  std::optional<nlohmann::json> plan;
+  verify::PredictionInputs prediction_inputs;
+};
+
+VerifyInputs load_inputs(const VerifyOptions& o) {
+  VerifyInputs in;
+  in.setup = verify::read_sweep_setup(o.sweep_dir);
+  const auto ledger_path = o.sweep_dir / verify::kLedgerFileName;
+  if (!std::filesystem::exists(ledger_path))
+    fail(ledger_path.string(), " does not exist: run `moeplan sweep` first");
+  in.rows = verify::read_ledger(ledger_path);
+  verify::check_ledger_matches_setup(in.rows, in.setup, ledger_path);
+  in.law_file = verify::read_json_file(o.law_path);
+  in.law = law::law_from_json(in.law_file, o.law_path.string());
+  verify::require_bootstrap(in.law, o.law_path, o.sweep_dir);
+  verify::check_law_fitted_on_ledger(in.law, in.rows, o.law_path);
+  if (o.plan_path) in.plan = verify::read_json_file(*o.plan_path);
+  double budget = 0;
+  if (o.budget_flops) budget = *o.budget_flops;
+  else if (in.plan && in.plan->contains("budget_flops") && (*in.plan)["budget_flops"].is_number())
+    budget = (*in.plan)["budget_flops"].get<double>();
+  else fail("give --budget FLOPS (the verify budget)");
+  verify::check_verify_budget(budget, verify::largest_swept_budget(in.setup, in.rows));
+
+  verify::PredictionInputs& p = in.prediction_inputs;
+  p.law_file_hash = file_content_hash(o.law_path);
+  p.ledger_hash = file_content_hash(ledger_path);
+  p.sweep_hash = content_hash(in.setup.identity().dump());
+  p.plan_file_hash = o.plan_path ? file_content_hash(*o.plan_path) : "";
+  p.budget_flops = budget;
+  p.max_sparsity = o.max_sparsity.value_or(verify::largest_swept_sparsity(in.setup));
+  p.tolerance = o.tolerance;
+  return in;
+}
+
+// The backtest refits like the law's fit (form, fixed coefficients) from the coarse start grid:
+// the full grid takes a minute per refit on two cores.
+law::FitSettings backtest_settings(const VerifyInputs& in, unsigned threads) {
+  law::FitSettings s;
+  s.form = in.law.form;
+  s.starts = law::all_starts(law::coarse_grid(s.form));
+  s.optimiser.threads = threads;
+  return s;
+}
+
+Prediction new_prediction(const VerifyOptions& o, const VerifyInputs& in) {
+  const auto request = verify::verify_plan_request(in.setup, in.law, in.prediction_inputs.budget_flops,
+                                                   in.prediction_inputs.max_sparsity);
+  const planner::PlannedModel model =
+      in.plan ? verify::describe_given_model(
+                    verify::architecture_from_document(*in.plan, *o.plan_path), request)
+              : verify::plan_verify_model(request);
+  return verify::make_prediction(in.prediction_inputs, in.law, model, in.rows,
+                                 backtest_settings(in, o.threads), MOEPLAN_VERSION);
+}
+
+// Trains the prediction's model (after recording the prediction); nullopt after an interrupt.
+std::optional<verify::MeasuredRun> train_predicted(const VerifyOptions& o, const VerifyInputs& in,
+                                                   const verify::VerifyReport& report) {
+  const Prediction& p = report.prediction;
+  const auto config = verify::verify_train_config(in.setup, p.architecture,
+                                                  p.inputs.budget_flops, o.out_dir / kRunDirName);
+  verify::check_memory_before_allocating(config.arch, config.micro_batch(), config.device);
+  std::filesystem::create_directories(o.out_dir);
+  if (!report.prediction_reused) verify::write_prediction(report.prediction_path, p);
+  std::cerr << "prediction recorded in " << report.prediction_path << "; training "
+            << law::describe(p.architecture) << "\n";
+  auto run = verify::train_verify_run(config, std::cerr);
+  if (run.exit_code != 0) return std::nullopt;
+  return run;
+}
+
+}  // namespace
+
+int run_verify(const std::vector<std::string>& args) {
+  CommandSpec spec = verify_spec();
+  const auto vm = parse_command(spec, args);
+  if (!vm) return 0;
+  const VerifyOptions o = read_options(*vm);
+  check_output(o.output);
+  const VerifyInputs in = load_inputs(o);
+
+  verify::VerifyReport report;
+  const bool measured_elsewhere = o.measured_loss || o.log_path;
+  const auto prediction_path = o.out_dir / verify::kPredictionFileName;
+  if (o.out_given || !measured_elsewhere) report.prediction_path = prediction_path.string();
+  auto stored = report.prediction_path.empty()
+                    ? std::nullopt
+                    : verify::stored_prediction(prediction_path, in.prediction_inputs);
+  report.prediction_reused = stored.has_value();
+  report.prediction = stored ? *stored : new_prediction(o, in);
+
+  double measured = 0;
+  if (o.measured_loss) {
+    measured = *o.measured_loss;
+    report.measured_source = "--measured-loss";
+  } else if (o.log_path) {
+    report.log = verify::read_training_log(*o.log_path);
+    measured = report.log->final_val_loss;
+    report.measured_source = report.log->format + " log " + *o.log_path;
+  } else {
+    const auto run = train_predicted(o, in, report);
+    if (!run) return verify::kExitInterrupted;
+    measured = run->val_loss;
+    report.log = run->log;
+    report.measured_source = "trained here: " + (o.out_dir / kRunDirName).string();
+  }
+  if (measured_elsewhere && !report.prediction_path.empty() && !report.prediction_reused) {
+    std::filesystem::create_directories(o.out_dir);
+    verify::write_prediction(prediction_path, report.prediction);
+  }
+  report.claims = verify::check_paper_claims(in.rows);
+  report.verdict = verify::judge(report.prediction.predicted_loss, report.prediction.interval,
+                                 measured, report.prediction.inputs.tolerance);
+  emit_output(o.output, o.format == "json" ? verify::verify_report_json(report).dump(2) + "\n"
+                                           : verify::verify_report_table(report));
+  return report.verdict->exit_code();
+}
+
+}  // namespace moeplan::cli

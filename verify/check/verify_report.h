@@ -1,0 +1,28 @@
+#pragma once
+// What `verify` prints: a table for people, JSON for programs, Markdown with plots.
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "verify/check/claims.h"
+#include "verify/check/prediction_record.h"
+#include "verify/check/training_log.h"
+#include "verify/check/verdict.h"
+
+namespace moeplan::verify {
+
+struct VerifyReport {
+  Prediction prediction;
+  bool prediction_reused = false;  // read back from VERIFY/prediction.json
+  std::string prediction_path;     // empty when not written (--measured-loss without --out)
+  std::optional<Verdict> verdict;  // none when nothing was measured
+  std::string measured_source;     // "--measured-loss", "megatron log FILE", "trained here: DIR"
+  std::optional<TrainingLog> log;  // the measured run's curve, when known
+  std::vector<ClaimCheck> claims;
+};
+
+nlohmann::json verify_report_json(const VerifyReport& report);
+std::string verify_report_table(const VerifyReport& report);
+
+}  // namespace moeplan::verify
