@@ -11,11 +11,14 @@
 #include "law/law_json.h"
 #include "util/content_hash.h"
 #include "util/error.h"
+#include "util/format.h"
 #include "util/text.h"
 #include "util/units.h"
 #include "verify/arch_json.h"
 #include "verify/check/claims.h"
+#include "verify/check/neighbors.h"
 #include "verify/check/predict.h"
+#include "verify/check/time_estimate.h"
 #include "verify/check/verify_inputs.h"
 #include "verify/check/verify_plan.h"
 #include "verify/check/verify_report.h"
@@ -34,7 +37,8 @@ inline constexpr const char* kRunDirName = "run";
 struct VerifyOptions {
   std::filesystem::path sweep_dir, law_path, out_dir;
   bool out_given = false;
-  std::optional<double> budget_flops, max_sparsity, measured_loss;
+  std::optional<double> budget_flops, max_sparsity, measured_loss, time_limit_seconds;
+  bool neighbors = false;
   std::optional<std::string> log_path, plan_path;
   double tolerance = verify::kDefaultTolerance;
   std::string format = "table", output;
@@ -66,13 +70,19 @@ CommandSpec verify_spec() {
        ")").c_str());
   add("max-sparsity", po::value<std::string>(), "upper sparsity bound (default: the largest swept)");
   add("tolerance", po::value<std::string>(),
-      ("relative tolerance of the verdict (default " + format_sci(verify::kDefaultTolerance) +
+      ("relative tolerance of the verdict (default " + format_number("%g", verify::kDefaultTolerance) +
        ")").c_str());
   add("measured-loss", po::value<std::string>(), "a held-out loss measured elsewhere: no training");
   add("log", po::value<std::string>(),
       "a training log to take the final validation loss from (moeplan JSON lines or Megatron-LM "
       "text): no training");
   add("plan", po::value<std::string>(), "predict for this plan (`plan --format json`) instead");
+  add("neighbors", po::bool_switch(),
+      "also train the plan's neighbours (same K, half and twice the experts) and report whether "
+      "the planned sparsity had the lowest loss");
+  add("time-limit", po::value<std::string>(),
+      "seconds the training here may take, estimated from the sweep's measured speed; over it: "
+      "an error naming the budget that fits");
   add("format", po::value<std::string>(), "table (default) | json");
   add("output,o", po::value<std::string>(), "write the report to FILE (atomically)");
   add("threads", po::value<std::string>(), "worker threads of the backtest refit (default: all cores)");
@@ -92,6 +102,10 @@ VerifyOptions read_options(const po::variables_map& vm) {
   o.log_path = option_text(vm, "log");
   o.plan_path = option_text(vm, "plan");
   exclusive(vm, "measured-loss", "log");
+  o.neighbors = vm["neighbors"].as<bool>();
+  o.time_limit_seconds = option_number(vm, "time-limit", parse_positive);
+  if ((o.measured_loss || o.log_path) && (o.neighbors || o.time_limit_seconds))
+    fail("--neighbors and --time-limit are about training here: not with --measured-loss or --log");
   if (const auto f = option_text(vm, "format")) o.format = *f;
   if (o.format != "table" && o.format != "json")
     throw Error(unknown_name_message("--format", o.format, {"table", "json"}));
@@ -163,20 +177,61 @@ Prediction new_prediction(const VerifyOptions& o, const VerifyInputs& in) {
                                  backtest_settings(in, o.threads), MOEPLAN_VERSION);
 }
 
-// Trains the prediction's model (after recording the prediction); nullopt after an interrupt.
-std::optional<verify::MeasuredRun> train_predicted(const VerifyOptions& o, const VerifyInputs& in,
-                                                   const verify::VerifyReport& report) {
+// The models trained here: the prediction's, then with --neighbors its neighbours (predicted by
+// the same law at the same budget), each in its own directory under VERIFY/.
+std::vector<verify::MeasuredModel> models_to_train(const VerifyOptions& o, const VerifyInputs& in,
+                                                   const Prediction& p) {
+  std::vector<verify::MeasuredModel> models = {
+      {p.architecture, p.sparsity, p.predicted_loss, std::nullopt, true}};
+  if (!o.neighbors) return models;
+  const auto request = verify::verify_plan_request(in.setup, in.law, p.inputs.budget_flops,
+                                                   p.inputs.max_sparsity);
+  for (const auto& arch : verify::neighbor_architectures(p.architecture)) {
+    const auto m = planner::describe_model(arch, request);
+    models.push_back({arch, m.sparsity,
+                      law::predict_loss(in.law, double(m.counts.total), m.tokens, m.sparsity),
+                      std::nullopt, false});
+  }
+  return models;
+}
+
+std::filesystem::path run_dir(const VerifyOptions& o, const verify::MeasuredModel& m) {
+  return m.planned ? o.out_dir / kRunDirName
+                   : o.out_dir / ("neighbor-E" + std::to_string(m.architecture.experts));
+}
+
+// Checks memory and time, records the prediction, then trains every model; the planned model's
+// measured loss, nullopt after an interrupt (the prediction and the checkpoints are kept).
+std::optional<double> train_here(const VerifyOptions& o, const VerifyInputs& in, verify::VerifyReport& report) {
   const Prediction& p = report.prediction;
-  const auto config = verify::verify_train_config(in.setup, p.architecture,
-                                                  p.inputs.budget_flops, o.out_dir / kRunDirName);
-  verify::check_memory_before_allocating(config.arch, config.micro_batch(), config.device);
+  auto models = models_to_train(o, in, p);
+  std::vector<verify::TrainConfig> configs;
+  for (const auto& m : models) {
+    configs.push_back(verify::verify_train_config(in.setup, m.architecture, p.inputs.budget_flops,
+                                                  run_dir(o, m)));
+    verify::check_memory_before_allocating(m.architecture, configs.back().micro_batch(),
+                                           configs.back().device);
+  }
+  if (o.time_limit_seconds) {
+    const auto rate = verify::measured_flops_per_second(in.rows);
+    if (!rate) fail("--time-limit: the sweep's ledger has no run times to estimate from");
+    verify::check_time_limit(p.inputs.budget_flops * double(models.size()), *rate,
+                             *o.time_limit_seconds);
+  }
   std::filesystem::create_directories(o.out_dir);
   if (!report.prediction_reused) verify::write_prediction(report.prediction_path, p);
-  std::cerr << "prediction recorded in " << report.prediction_path << "; training "
-            << law::describe(p.architecture) << "\n";
-  auto run = verify::train_verify_run(config, std::cerr);
-  if (run.exit_code != 0) return std::nullopt;
-  return run;
+  std::cerr << "prediction recorded in " << report.prediction_path << "\n";
+  for (std::size_t i = 0; i < models.size(); ++i) {
+    std::cerr << "training " << law::describe(models[i].architecture) << " into "
+              << configs[i].out_dir.string() << "\n";
+    const auto run = verify::train_verify_run(configs[i], std::cerr);
+    if (run.exit_code != 0) return std::nullopt;
+    models[i].measured_loss = run.val_loss;
+    if (models[i].planned) report.log = run.log;
+  }
+  report.measured_source = "trained here: " + configs.front().out_dir.string();
+  if (o.neighbors) report.neighbors = models;
+  return models.front().measured_loss;
 }
 
 }  // namespace
@@ -208,11 +263,9 @@ int run_verify(const std::vector<std::string>& args) {
     measured = report.log->final_val_loss;
     report.measured_source = report.log->format + " log " + *o.log_path;
   } else {
-    const auto run = train_predicted(o, in, report);
-    if (!run) return verify::kExitInterrupted;
-    measured = run->val_loss;
-    report.log = run->log;
-    report.measured_source = "trained here: " + (o.out_dir / kRunDirName).string();
+    const auto loss = train_here(o, in, report);
+    if (!loss) return verify::kExitInterrupted;
+    measured = *loss;
   }
   if (measured_elsewhere && !report.prediction_path.empty() && !report.prediction_reused) {
     std::filesystem::create_directories(o.out_dir);

@@ -11,9 +11,11 @@
 #include "support/expect_error.h"
 #include "verify/check/backtest.h"
 #include "verify/check/claims.h"
+#include "verify/check/neighbors.h"
 #include "verify/check/prediction_interval.h"
 #include "verify/check/prediction_record.h"
 #include "verify/check/run_noise.h"
+#include "verify/check/time_estimate.h"
 #include "verify/check/training_log.h"
 #include "verify/check/verdict.h"
 #include "verify/check/verify_inputs.h"
@@ -305,8 +307,21 @@ TEST(VerifyPrediction, WrittenOnceReusedForTheSameInputsRefusedForOthers) {
   EXPECT_EQ(testing::read_text_file(path), before);
 }
 
+// Per budget, parabolas in log N whose minimum falls by 0.1 nats per unit of S.
+std::vector<LedgerRow> sparsity_ledger() {
+  std::vector<LedgerRow> rows;
+  for (double c : {1e17, 3e17, 1e18})
+    for (double s : {0.0, 0.5, 0.75, 0.875})
+      for (int k = 0; k < 4; ++k) {
+        const double n = 1e6 * std::pow(2.0, k);
+        const double x = std::log(n / 3e6);
+        rows.push_back(row(c, n, s, 3 - 0.1 * s + 0.05 * x * x - 0.01 * std::log(c / 1e17)));
+      }
+  return rows;
+}
+
 TEST(VerifyClaims, LossFallsWithSparsityPerBudget) {
-  const auto rows = law_ledger(law::preset_law("abnar2025"));
+  const auto rows = sparsity_ledger();
   const ClaimCheck holds = check_loss_falls_with_sparsity(rows);
   EXPECT_EQ(holds.status, ClaimStatus::kHolds);
   EXPECT_EQ(holds.evidence.size(), 3u);  // one line per budget
@@ -346,6 +361,46 @@ TEST(VerifyClaims, OptimalSparsityInteriorAndRisingWithN) {
   for (const auto& r : parabola_ledger(0.3))
     if (r.sparsity < 0.6) two_sparsities.push_back(r);
   EXPECT_EQ(check_interior_optimal_sparsity(two_sparsities).status, ClaimStatus::kNotEnoughData);
+}
+
+TEST(VerifyNeighbors, HalfAndTwiceTheExpertsAtTheSameK) {
+  const auto planned = law::make_paper_architecture(128, 2, 2, 8, 2, 1, 256, 64);
+  const auto n = neighbor_architectures(planned);
+  ASSERT_EQ(n.size(), 2u);
+  EXPECT_EQ(n[0].experts, 4);
+  EXPECT_EQ(n[1].experts, 16);
+  EXPECT_EQ(n[0].active_experts, 2);
+  EXPECT_EQ(n[1].d_model, 128);
+  // E/2 below K has no lower neighbour.
+  const auto dense_ish = law::make_paper_architecture(128, 2, 2, 2, 2, 1, 256, 64);
+  ASSERT_EQ(neighbor_architectures(dense_ish).size(), 1u);
+  EXPECT_EQ(neighbor_architectures(dense_ish)[0].experts, 4);
+
+  std::vector<MeasuredModel> models = {{planned, 0.75, 3.0, 2.9, true},
+                                       {n[0], 0.5, 3.1, 3.0, false},
+                                       {n[1], 0.875, 2.95, 2.95, false}};
+  EXPECT_EQ(planned_sparsity_is_best(models), std::optional<bool>(true));
+  EXPECT_NE(neighbors_line(models).find("had the lowest"), std::string::npos);
+  models[2].measured_loss = 2.8;
+  EXPECT_EQ(planned_sparsity_is_best(models), std::optional<bool>(false));
+  EXPECT_NE(neighbors_line(models).find("E = 16"), std::string::npos);
+  models[1].measured_loss.reset();
+  models[2].measured_loss.reset();
+  EXPECT_FALSE(planned_sparsity_is_best(models));
+}
+
+TEST(VerifyTime, EstimateFromTheLargestBudgetsMeasuredSpeed) {
+  std::vector<LedgerRow> rows = {row(1e13, 1e6, 0, 3), row(1e14, 1e6, 0, 3),
+                                 row(1e14, 2e6, 0, 3), row(1e14, 4e6, 0, 3)};
+  EXPECT_FALSE(measured_flops_per_second(rows));  // no times
+  rows[0].seconds = 1;     // 1e13 FLOP/s at the smaller budget: not used
+  rows[1].seconds = 10;    // 1e13
+  rows[2].seconds = 20;    // 5e12
+  rows[3].seconds = 5;     // 2e13
+  EXPECT_DOUBLE_EQ(*measured_flops_per_second(rows), 1e13);  // the median
+  EXPECT_EQ(error_of([] { check_time_limit(1e15, 1e13, 100); }), "");
+  const std::string message = error_of([] { check_time_limit(1e16, 1e13, 100); });
+  EXPECT_NE(message.find("1.00e+15 FLOPs would fit"), std::string::npos) << message;
 }
 
 }  // namespace

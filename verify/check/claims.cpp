@@ -44,7 +44,10 @@ ClaimStatus loss_falls_at_budget(double budget, const std::vector<law::FitRun>& 
   bool falls = true;
   double previous = INFINITY;
   for (const auto& [s, l] : best) {
-    line += " " + format_number("%.3g", s) + "→" + format_number("%.4f", l);
+    line += ' ';
+    line += format_number("%.3g", s);
+    line += "→";
+    line += format_number("%.4f", l);
     falls = falls && l <= previous;
     previous = l;
   }

@@ -6,6 +6,7 @@ namespace moeplan::verify {
 
 std::vector<law::MoeArchitecture> neighbor_architectures(const law::MoeArchitecture& planned) {
   std::vector<law::MoeArchitecture> out;
+  out.reserve(2);
   if (planned.experts % 2 == 0 && planned.experts / 2 >= planned.active_experts) {
     law::MoeArchitecture fewer = planned;
     fewer.experts /= 2;

@@ -41,6 +41,27 @@ json claims_json(const std::vector<ClaimCheck>& claims) {
   return a;
 }
 
+json neighbors_json(const std::vector<MeasuredModel>& models) {
+  json a = json::array();
+  for (const auto& m : models)
+    a.push_back({{"architecture", law::describe(m.architecture)},
+                 {"experts", m.architecture.experts},
+                 {"sparsity", m.sparsity},
+                 {"planned", m.planned},
+                 {"predicted_loss", m.predicted_loss},
+                 {"measured_loss", m.measured_loss ? json(*m.measured_loss) : json(nullptr)}});
+  return a;
+}
+
+void write_neighbors(std::ostream& out, const std::vector<MeasuredModel>& models) {
+  out << "neighbours (same budget, same K, half and twice the experts):\n";
+  for (const auto& m : models)
+    out << "  " << (m.planned ? "planned  " : "neighbour") << " E " << m.architecture.experts
+        << ", S " << format_number("%.4f", m.sparsity) << ": predicted " << loss(m.predicted_loss)
+        << ", measured " << (m.measured_loss ? loss(*m.measured_loss) : std::string("-")) << "\n";
+  out << "  " << neighbors_line(models) << "\n";
+}
+
 }  // namespace
 
 json verify_report_json(const VerifyReport& r) {
@@ -61,6 +82,11 @@ json verify_report_json(const VerifyReport& r) {
     j["exit_code"] = v.exit_code();
   }
   j["claims"] = claims_json(r.claims);
+  if (!r.neighbors.empty()) {
+    j["neighbors"] = neighbors_json(r.neighbors);
+    const auto best = planned_sparsity_is_best(r.neighbors);
+    j["planned_sparsity_lowest_loss"] = best ? json(*best) : json(nullptr);
+  }
   return j;
 }
 
@@ -87,6 +113,7 @@ std::string verify_report_table(const VerifyReport& r) {
   } else {
     out << "measured: nothing yet\n";
   }
+  if (!r.neighbors.empty()) write_neighbors(out, r.neighbors);
   if (!r.claims.empty()) out << "paper's claims on the sweep's runs:\n";
   for (const auto& c : r.claims) {
     out << "  " << c.claim << ": " << claim_status_name(c.status) << "\n";

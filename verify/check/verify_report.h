@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "verify/check/claims.h"
+#include "verify/check/neighbors.h"
 #include "verify/check/prediction_record.h"
 #include "verify/check/training_log.h"
 #include "verify/check/verdict.h"
@@ -20,6 +21,7 @@ struct VerifyReport {
   std::string measured_source;     // "--measured-loss", "megatron log FILE", "trained here: DIR"
   std::optional<TrainingLog> log;  // the measured run's curve, when known
   std::vector<ClaimCheck> claims;
+  std::vector<MeasuredModel> neighbors;  // --neighbors: the planned model and its neighbours
 };
 
 nlohmann::json verify_report_json(const VerifyReport& report);
