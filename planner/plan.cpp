@@ -195,6 +195,11 @@ PlanResult make_plan(const PlanRequest& request) {
       << r.target_sparsity << ")";
     result.notes.push_back(s.str());
   }
+  if (result.recipe.deepseek.floored)
+    result.notes.push_back("the DeepSeek batch was shrunk to " +
+                           std::to_string(result.recipe.deepseek.batch_sequences) +
+                           " sequences to keep at least " + std::to_string(kMinSteps) +
+                           " steps (recipe step floor)");
   if (r.flops_method != law::FlopsMethod::kSixNaD)
     result.notes.push_back("tokens use " + law::flops_method_name(r.flops_method) +
                            " FLOPs per token; the law was fitted with C = 6·N_a·D");

@@ -25,11 +25,23 @@ BatchSchedule batch_schedule(double batch_tokens, double tokens, std::int64_t co
   return b;
 }
 
-Recipe make_recipe(double budget_flops, double tokens, std::int64_t context) {
+BatchSchedule floored_batch_schedule(double batch_tokens, double tokens, std::int64_t context,
+                                     std::int64_t min_steps) {
+  BatchSchedule b = batch_schedule(batch_tokens, tokens, context);
+  if (b.steps >= min_steps || b.batch_sequences == 1) return b;
+  const double floor_sequences = std::floor(tokens / (static_cast<double>(min_steps * context)));
+  const auto sequences = std::max<std::int64_t>(1, static_cast<std::int64_t>(floor_sequences));
+  b = batch_schedule(static_cast<double>(sequences * context), tokens, context);
+  b.floored = true;
+  return b;
+}
+
+Recipe make_recipe(double budget_flops, double tokens, std::int64_t context,
+                   std::int64_t min_steps) {
   Recipe r;
   r.deepseek_batch_tokens = deepseek_batch_tokens(budget_flops);
   r.deepseek_peak_lr = deepseek_peak_lr(budget_flops);
-  r.deepseek = batch_schedule(r.deepseek_batch_tokens, tokens, context);
+  r.deepseek = floored_batch_schedule(r.deepseek_batch_tokens, tokens, context, min_steps);
   r.paper = batch_schedule(kPaperBatchTokens, tokens, context);
   return r;
 }
