@@ -7,6 +7,7 @@
 #include "cli/options.h"
 #include "planner/law_source.h"
 #include "util/error.h"
+#include "util/text.h"
 #include "util/units.h"
 
 namespace moeplan::cli {
@@ -42,7 +43,7 @@ int run_law_eval(const std::vector<std::string>& args) {
   if (!vm) return 0;
   const std::string format = (*vm)["format"].as<std::string>();
   if (format != "table" && format != "json")
-    fail("--format must be table or json, got '", format, "'");
+    fail("--format must be table or json, got ", quoted_excerpt(format));
   const std::string output = vm->count("output") ? (*vm)["output"].as<std::string>() : "";
   check_output(output);
   if (!vm->count("params")) fail("--params N is required");
@@ -53,7 +54,7 @@ int run_law_eval(const std::vector<std::string>& args) {
   if (vm->count("sparsity")) {
     const std::string t = (*vm)["sparsity"].as<std::string>();
     s = parse_number(t, "--sparsity");
-    if (s < 0 || s >= 1) fail("--sparsity must be in [0, 1), got '", t, "'");
+    if (s < 0 || s >= 1) fail("--sparsity must be in [0, 1), got ", quoted_excerpt(t));
   }
   std::optional<double> budget;
   if (vm->count("budget")) budget = parse_positive((*vm)["budget"].as<std::string>(), "--budget");

@@ -19,6 +19,29 @@
 
 namespace moeplan::cli {
 
+namespace {
+
+// The starts of --starts full|coarse|NUMBER, with the axes of fixed coefficients collapsed (a
+// fixed coefficient's axis has one value). Returns the label the report prints.
+std::string choose_starts(const std::string& starts_text, law::FitSettings& settings) {
+  const law::StartGrid grid = law::pin_grid(law::paper_grid(settings.form), settings.fixed);
+  const std::string collapsed = settings.fixed.empty() ? "" : ", fixed axes collapsed";
+  if (starts_text == "full") {  // settings.starts empty: fit_law takes the same grid
+    return "paper grid (" + std::to_string(grid.size()) + collapsed + ")";
+  }
+  if (starts_text == "coarse") {
+    settings.starts =
+        law::all_starts(law::pin_grid(law::coarse_grid(settings.form), settings.fixed));
+    return "coarse grid (" + std::to_string(settings.starts.size()) + collapsed + ")";
+  }
+  const auto count = static_cast<std::size_t>(parse_positive_int(starts_text, "--starts"));
+  settings.starts = law::strided_starts(grid, count);
+  return std::to_string(settings.starts.size()) + " of the paper grid's " +
+         std::to_string(grid.size()) + " starts" + collapsed + ", evenly spread";
+}
+
+}  // namespace
+
 int run_law_fit(const std::vector<std::string>& args) {
   CommandSpec spec;
   spec.usage = "moeplan law fit RUNS.csv [--form abnar2025|chinchilla] [-o LAW.json] [options]";
@@ -32,8 +55,12 @@ int run_law_fit(const std::vector<std::string>& args) {
       "Huber on the fit and held-out runs, bootstrap intervals with --bootstrap, and warnings "
       "when the fit is ill-conditioned. The file written by -o is a law file for "
       "`plan --law` and `law eval --law`. CSV columns by name: params|N, tokens|D, "
-      "sparsity|S, loss; optional budget|C, active_params|N_a.";
+      "sparsity|S, loss (or val_loss); optional budget|C, active_params|N_a|N_active, status "
+      "(rows whose status is not ok are left out and counted), as `moeplan sweep`'s "
+      "SWEEP/runs.csv has them. --fix holds chosen coefficients at a value while the rest are "
+      "fitted (a small sweep rarely determines all ten).";
   std::string form_text, output, holdout_text, starts_text, format, name;
+  std::vector<std::string> fix_items;
   int bootstrap = 0;
   unsigned long long seed = 1;
   unsigned threads = 0;
@@ -48,6 +75,9 @@ int run_law_fit(const std::vector<std::string>& args) {
       ("starts", po::value(&starts_text)->default_value("full"),
        "start grid: full (the paper's), coarse (3 values per axis), or a NUMBER of starts spread "
        "evenly over the full grid")
+      ("fix", po::value(&fix_items)->composing(),
+       "hold coefficients at a value while fitting the rest: NAME=VALUE, repeatable or "
+       "comma-separated (names: a, alpha, b, beta, c, lambda, d, delta, gamma, e)")
       ("threads", po::value(&threads)->default_value(0), "worker threads (0 = all cores)")
       ("name", po::value(&name), "law name in the output (default: the CSV's file name)")
       ("format", po::value(&format)->default_value("table"), "stdout report: table or json");
@@ -74,22 +104,12 @@ int run_law_fit(const std::vector<std::string>& args) {
   settings.bootstrap_samples = bootstrap;
   settings.bootstrap_seed = seed;
   settings.optimiser.threads = threads ? threads : std::max(1u, std::thread::hardware_concurrency());
-  const law::StartGrid grid = law::paper_grid(form);
-  std::string starts_label;
-  if (starts_text == "full") {
-    starts_label = "paper grid (" + std::to_string(grid.size()) + ")";
-  } else if (starts_text == "coarse") {
-    settings.starts = law::all_starts(law::coarse_grid(form));
-    starts_label = "coarse grid (" + std::to_string(settings.starts.size()) + ")";
-  } else {
-    const auto count = static_cast<std::size_t>(parse_positive_int(starts_text, "--starts"));
-    settings.starts = law::strided_starts(grid, count);
-    starts_label = std::to_string(settings.starts.size()) + " of the paper grid's " +
-                   std::to_string(grid.size()) + " starts, evenly spread";
-  }
+  settings.fixed = law::parse_fixed_coefficients(fix_items, form);
+  const std::string starts_label = choose_starts(starts_text, settings);
   check_output(output);
 
-  const auto runs = planner::read_runs_csv(runs_path, form == law::LawForm::kDense);
+  const auto table = planner::read_runs_table(runs_path, form == law::LawForm::kDense);
+  const auto& runs = table.runs;
   const auto t0 = std::chrono::steady_clock::now();
   const auto elapsed = [&] {
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
@@ -114,9 +134,17 @@ int run_law_fit(const std::vector<std::string>& args) {
                            std::to_string(result.fit_runs.size()) + " runs of " +
                            std::filesystem::path(runs_path).filename().string();
 
-  planner::FitReportInputs inputs{runs_path, runs.size(), law::holdout_name(settings.holdout),
-                                  starts_label, seconds};
-  for (const auto& w : result.warnings) std::cerr << "moeplan: warning: " << w << "\n";
+  // Each warning once: in the table when the table is the report, else on stderr.
+  const planner::FitReportInputs inputs{runs_path,
+                                        runs.size(),
+                                        law::holdout_name(settings.holdout),
+                                        starts_label,
+                                        seconds,
+                                        planner::left_out_line(table),
+                                        planner::left_out_json(table),
+                                        format == "table"};
+  if (!inputs.warnings_in_table)
+    for (const auto& w : result.warnings) std::cerr << "moeplan: warning: " << w << "\n";
   const nlohmann::json law_file = planner::fit_law_json(result, inputs);
   std::cout << (format == "json" ? law_file.dump(2) + "\n" : planner::fit_report_table(result, inputs));
   std::cout.flush();

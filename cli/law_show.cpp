@@ -8,6 +8,7 @@
 #include "law/presets.h"
 #include "planner/law_source.h"
 #include "util/error.h"
+#include "util/text.h"
 #include "util/units.h"
 
 namespace moeplan::cli {
@@ -79,7 +80,7 @@ int run_law_show(const std::vector<std::string>& args) {
     fail("name a law: moeplan law show NAME|FILE (presets: abnar2025, hoffmann2022, epoch2024)");
   const std::string format = (*vm)["format"].as<std::string>();
   if (format != "table" && format != "json")
-    fail("--format must be table or json, got '", format, "'");
+    fail("--format must be table or json, got ", quoted_excerpt(format));
   const std::string output = vm->count("output") ? (*vm)["output"].as<std::string>() : "";
   check_output(output);
   const std::string name = (*vm)["law"].as<std::string>();

@@ -19,7 +19,8 @@ int run_law_surface(const std::vector<std::string>& args) {
       "by QR. Reports what each surface implies: S*(N), N*(S) and N_a*(S) (Figs. 2-4, 9). Runs "
       "are grouped by the budget column, or by 6*N_a*D rounded to 2 significant digits. With -o, "
       "writes the JSON there and PNG plots beside it (STEM-sstar.png, STEM-nstar.png, "
-      "STEM-nastar.png).";
+      "STEM-nastar.png). The CSV is that of `law fit` (see its --help; rows whose status is not ok "
+      "are left out and counted); sparsity is required.";
   std::string output, format;
   int max_degree = 4, folds = 5;
   bool no_plots = false;
@@ -38,12 +39,22 @@ int run_law_surface(const std::vector<std::string>& args) {
   if (folds < 2) fail("--folds must be at least 2, got ", folds);
   check_output(output);
   const std::string runs_path = (*vm)["runs"].as<std::string>();
-  const auto runs = planner::read_runs_csv(runs_path);
-  const auto analysis = planner::analyse_surfaces(runs, max_degree, folds);
+  const auto table = planner::read_runs_table(runs_path);
+  const auto analysis = planner::analyse_surfaces(table.runs, max_degree, folds);
   if (analysis.budgets.empty()) fail(runs_path, ": no budget has 2 or more runs");
-  for (const auto& w : analysis.warnings) std::cerr << "moeplan: warning: " << w << "\n";
-  const auto json = planner::surface_json(analysis, runs_path);
-  std::cout << (format == "json" ? json.dump(2) + "\n" : planner::surface_table(analysis));
+  auto json = planner::surface_json(analysis, runs_path);
+  json["runs"] = table.runs.size();
+  json["left_out"] = planner::left_out_json(table);
+  // Each warning once: in the table (surface_table lists them) or, with JSON, on stderr.
+  if (format == "json") {
+    for (const auto& w : analysis.warnings) std::cerr << "moeplan: warning: " << w << "\n";
+    std::cout << json.dump(2) << "\n";
+  } else {
+    const std::string left_out = planner::left_out_line(table);
+    std::cout << "law surface: " << table.runs.size() << " runs of " << runs_path << "\n"
+              << (left_out.empty() ? "" : left_out + " (their status is not ok)\n") << "\n"
+              << planner::surface_table(analysis);
+  }
   std::cout.flush();
   if (!output.empty() && output != "-") {
     emit_output(output, json.dump(2) + "\n");

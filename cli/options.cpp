@@ -27,7 +27,7 @@ std::optional<po::variables_map> parse_command(CommandSpec& spec,
     std::string option = e.get_option_name();
     throw Error(unknown_name_message("option", option, names));
   } catch (const po::error& e) {
-    throw Error(e.what());
+    throw Error(cut_long_inputs(e.what(), args));  // Boost quotes the bad argument whole
   }
   return vm;
 }

@@ -23,7 +23,7 @@ double fraction(const po::variables_map& vm, const char* name, double fallback) 
   const auto t = option_text(vm, name);
   if (!t) return fallback;
   const double x = parse_number(*t, std::string("--") + name);
-  if (x < 0 || x >= 1) fail("--", name, " must be in [0, 1), got '", *t, "'");
+  if (x < 0 || x >= 1) fail("--", name, " must be in [0, 1), got ", quoted_excerpt(*t));
   return x;
 }
 
@@ -104,7 +104,7 @@ planner::MemoryCap memory_cap(const po::variables_map& vm) {
   if (auto m = option_number(vm, "micro-batch", parse_positive)) cap.setup.micro_batch = *m;
   if (auto t = option_text(vm, "zero")) {
     if (*t != "0" && *t != "1" && *t != "2" && *t != "3")
-      fail("--zero must be 0, 1, 2 or 3, got '", *t, "'");
+      fail("--zero must be 0, 1, 2 or 3, got ", quoted_excerpt(*t));
     cap.setup.zero_stage = std::stoi(*t);
   }
   if (auto m = option_number(vm, "memory", parse_bytes)) cap.bytes_per_device = *m;
@@ -179,7 +179,7 @@ int run_plan(const std::vector<std::string>& args) {
   if (!vm) return 0;
   const std::string format = option_text(*vm, "format").value_or("table");
   if (format != "table" && format != "json" && format != "markdown")
-    fail("--format must be table, json or markdown, got '", format, "'");
+    fail("--format must be table, json or markdown, got ", quoted_excerpt(format));
   const std::string output = option_text(*vm, "output").value_or("");
   const auto export_format = option_text(*vm, "export");
   if (export_format) {

@@ -11,6 +11,7 @@
 #include "cli/options.h"
 #include "util/error.h"
 #include "util/files.h"
+#include "util/text.h"
 #include "util/units.h"
 #include "verify/arch_json.h"
 #include "verify/data_prepare.h"
@@ -32,13 +33,14 @@ void apply_plan_recipe(const nlohmann::json& plan, const std::string& where,
   const auto number = [&](const nlohmann::json& j, const char* key) -> const nlohmann::json* {
     if (!j.is_object() || !j.contains(key) || j[key].is_null()) return nullptr;
     if (!j[key].is_number())
-      fail(where, ": plan key \"", key, "\" must be a number, got ", j[key].dump());
+      fail(where, ": plan key \"", key, "\" must be a number, got ", quoted_excerpt(j[key].dump()));
     return &j[key];
   };
   const auto object = [&](const nlohmann::json& j, const char* key) -> const nlohmann::json* {
     if (!j.is_object() || !j.contains(key) || j[key].is_null()) return nullptr;
     if (!j[key].is_object())
-      fail(where, ": plan key \"", key, "\" must be an object, got ", j[key].dump());
+      fail(where, ": plan key \"", key, "\" must be an object, got ",
+           quoted_excerpt(j[key].dump()));
     return &j[key];
   };
   if (const auto* t = number(plan, "tokens")) {

@@ -21,11 +21,13 @@ std::string show(double x) {
   return out.str();
 }
 
-// θ coordinates within a hair of a bound, by name.
-std::vector<std::string> at_bounds(const Theta& theta, LawForm form, const Bounds& bounds) {
+// Free θ coordinates within a hair of a bound, by name (a fixed one sits on its pinned box).
+std::vector<std::string> at_bounds(const Theta& theta, LawForm form, const Bounds& bounds,
+                                   const FixedCoefficients& fixed) {
   std::vector<std::string> found;
   const auto& names = parameter_names(form);
   for (int k = 0; k < parameter_count(form); ++k) {
+    if (is_fixed(fixed, k)) continue;
     const double tolerance = 1e-6 * (bounds.upper[k] - bounds.lower[k]);
     if (theta[k] <= bounds.lower[k] + tolerance)
       found.push_back(std::string(names[k]) + " = " + show(theta[k]) + " (lower bound)");
@@ -71,7 +73,7 @@ FittedDomain domain_of(const std::vector<FitRun>& runs, LawForm form) {
 void bootstrap(const std::vector<FitRun>& fit_runs, const FitSettings& settings,
                const MultiStartFit& main_fit, FitResult& result) {
   const LawForm form = settings.form;
-  const Bounds bounds = fit_bounds(form);
+  const Bounds bounds = pin_bounds(fit_bounds(form), settings.fixed);
   std::vector<Theta> starts;
   for (const auto& leader : main_fit.leaders) starts.push_back(leader.theta);
   std::mt19937_64 rng(settings.bootstrap_seed);
@@ -89,22 +91,38 @@ void bootstrap(const std::vector<FitRun>& fit_runs, const FitSettings& settings,
       ++failed_replicates;
       continue;
     }
-    if (!at_bounds(refit.best, form, bounds).empty()) ++replicates_at_bounds;
-    result.law.bootstrap.push_back(coefficients_from_theta(refit.best, form));
+    if (!at_bounds(refit.best, form, bounds, settings.fixed).empty()) ++replicates_at_bounds;
+    Coefficients sample = coefficients_from_theta(refit.best, form);
+    set_fixed(sample, settings.fixed);
+    result.law.bootstrap.push_back(sample);
   }
   if (failed_replicates > 0)
     result.warnings.push_back(std::to_string(failed_replicates) + " of " +
                               std::to_string(settings.bootstrap_samples) +
                               " bootstrap refits failed at every start and were left out");
   if (result.law.bootstrap.empty()) return;
+  add_bootstrap_intervals(settings, result);
+  if (replicates_at_bounds * 10 > static_cast<std::size_t>(settings.bootstrap_samples))
+    result.warnings.push_back(std::to_string(replicates_at_bounds) + " of " +
+                              std::to_string(settings.bootstrap_samples) +
+                              " bootstrap refits ended with a coefficient at its bound");
+}
+
+}  // namespace
+
+void add_bootstrap_intervals(const FitSettings& settings, FitResult& result) {
+  const LawForm form = settings.form;
   const double tail = (1.0 - settings.interval_level) / 2.0;
   const auto best = named_coefficients(result.law.coefficients, form);
   for (std::size_t k = 0; k < best.size(); ++k) {
     std::vector<double> values;
     for (const auto& sample : result.law.bootstrap) values.push_back(named_coefficients(sample, form)[k].second);
     CoefficientInterval ci{best[k].first, best[k].second, percentile(values, tail),
-                           percentile(values, 1.0 - tail)};
+                           percentile(values, 1.0 - tail),
+                           is_fixed(settings.fixed, static_cast<int>(k))};
+    if (ci.fixed) ci.lo = ci.hi = ci.value;
     result.intervals.push_back(ci);
+    if (ci.fixed) continue;
     // Heuristics for "wide": an exponent's interval wider than 0.25, a scale (a, b, c, d) whose
     // interval spans more than a factor 10, e's more than ±10 %.
     const bool exponent = ci.name == "alpha" || ci.name == "beta" || ci.name == "gamma" ||
@@ -117,14 +135,14 @@ void bootstrap(const std::vector<FitRun>& fit_runs, const FitSettings& settings,
       result.warnings.push_back("bootstrap interval of " + ci.name + " is wide: [" + show(ci.lo) +
                                 ", " + show(ci.hi) + "] around " + show(ci.value) +
                                 "; the runs determine it poorly");
+    if (ci.outside())
+      result.warnings.push_back("the estimate of " + ci.name + " (" + show(ci.value) +
+                                ") lies outside its bootstrap interval [" + show(ci.lo) + ", " +
+                                show(ci.hi) +
+                                "]: the refits find optima elsewhere in a flat "
+                                "valley; do not trust it");
   }
-  if (replicates_at_bounds * 10 > static_cast<std::size_t>(settings.bootstrap_samples))
-    result.warnings.push_back(std::to_string(replicates_at_bounds) + " of " +
-                              std::to_string(settings.bootstrap_samples) +
-                              " bootstrap refits ended with a coefficient at its bound");
 }
-
-}  // namespace
 
 std::string holdout_name(Holdout holdout) {
   switch (holdout) {
@@ -182,15 +200,22 @@ void split_runs(const std::vector<FitRun>& runs, Holdout holdout, std::vector<Fi
 FitResult fit_law(const std::vector<FitRun>& runs, const FitSettings& settings) {
   const LawForm form = settings.form;
   FitResult result;
+  result.interval_level = settings.interval_level;
+  result.fixed = settings.fixed;
   split_runs(runs, settings.holdout, result.fit_runs, result.held_out_runs);
-  const auto needed = static_cast<std::size_t>(parameter_count(form) + 1);
+  const auto needed = static_cast<std::size_t>(free_parameter_count(form, settings.fixed) + 1);
   if (result.fit_runs.size() < needed)
     fail("too few runs to fit the ", form_name(form), " form: ", result.fit_runs.size(),
-         " in the fit set", result.held_out_runs.empty() ? "" : " (after --holdout " + holdout_name(settings.holdout) + ")",
-         ", need at least ", needed, " (coefficients + 1)");
+         " in the fit set",
+         result.held_out_runs.empty() ? ""
+                                      : " (after --holdout " + holdout_name(settings.holdout) + ")",
+         ", need at least ", needed,
+         settings.fixed.empty() ? " (coefficients + 1)" : " (free coefficients + 1)");
 
-  const Bounds bounds = fit_bounds(form);
-  const std::vector<Theta> starts = settings.starts.empty() ? all_starts(paper_grid(form)) : settings.starts;
+  const Bounds bounds = pin_bounds(fit_bounds(form), settings.fixed);
+  const std::vector<Theta> starts = settings.starts.empty()
+                                        ? all_starts(pin_grid(paper_grid(form), settings.fixed))
+                                        : pin_starts(settings.starts, settings.fixed);
   const FitObjective objective(result.fit_runs, form);
   const MultiStartFit best = fit_multistart(objective, starts, bounds, settings.optimiser);
   if (best.failed_starts == starts.size()) fail("the fit failed from every start (non-finite objective)");
@@ -203,15 +228,20 @@ FitResult fit_law(const std::vector<FitRun>& runs, const FitSettings& settings) 
   result.failed_starts = best.failed_starts;
   result.law.form = form;
   result.law.coefficients = coefficients_from_theta(best.best, form);
+  set_fixed(result.law.coefficients, settings.fixed);
   result.law.domain = domain_of(result.fit_runs, form);
   result.fit_metrics = fit_metrics(result.law.coefficients, form, result.fit_runs);
   result.held_out_metrics = fit_metrics(result.law.coefficients, form, result.held_out_runs);
 
-  for (const auto& b : at_bounds(best.best, form, bounds))
+  for (const auto& b : at_bounds(best.best, form, bounds, settings.fixed))
     result.warnings.push_back("coefficient " + b +
                               ": the runs do not pin it down (does the sweep bracket each "
                               "budget's optimum?); treat the law as ill-conditioned");
-  if (form == LawForm::kSparse && distinct_count(result.fit_runs, &FitRun::sparsity) < 3)
+  const bool sparsity_exponents_fixed = is_fixed(settings.fixed, "lambda") &&
+                                        is_fixed(settings.fixed, "delta") &&
+                                        is_fixed(settings.fixed, "gamma");
+  if (form == LawForm::kSparse && !sparsity_exponents_fixed &&
+      distinct_count(result.fit_runs, &FitRun::sparsity) < 3)
     result.warnings.push_back("fewer than 3 distinct sparsities in the fit set: lambda, delta and "
                               "gamma are not determined by the data");
   if (distinct_count(result.fit_runs, &FitRun::total_params) < 3)

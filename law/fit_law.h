@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "law/fit_law_fixed.h"
 #include "law/fit_lbfgs.h"
 #include "law/fit_metrics.h"
 #include "law/fit_objective.h"
@@ -30,16 +31,23 @@ Holdout default_holdout(LawForm form);
 struct FitSettings {
   LawForm form = LawForm::kSparse;
   Holdout holdout = Holdout::kMaxSparsity;
-  std::vector<Theta> starts;  // empty: every start of paper_grid(form)
+  std::vector<Theta> starts;  // empty: every start of paper_grid(form) (fixed axes collapsed)
+  FixedCoefficients fixed;    // held at their values in the fit and every bootstrap refit
   MultiStartOptions optimiser;
   int bootstrap_samples = 0;  // K refits on runs resampled with replacement (paper: 100)
   std::uint64_t bootstrap_seed = 1;
   double interval_level = 0.9;  // percentile interval (5th–95th)
 };
 
+// The percentile interval of the bootstrap refits' estimates of one coefficient (the
+// (1 − level)/2 and (1 + level)/2 quantiles over the refits). It is not centred on `value`,
+// the full fit's estimate: when the refits' optima lie mostly on one side (a flat valley),
+// `value` can lie outside it, and fit_law warns.
 struct CoefficientInterval {
   std::string name;  // "a", "alpha", ...
   double value = 0, lo = 0, hi = 0;
+  bool fixed = false;  // held by --fix: value = lo = hi
+  bool outside() const { return !fixed && (value < lo || value > hi); }
 };
 
 struct FitResult {
@@ -53,6 +61,8 @@ struct FitResult {
   std::vector<FitRun> fit_runs, held_out_runs;
   FitMetrics fit_metrics, held_out_metrics;
   std::vector<CoefficientInterval> intervals;  // when bootstrapped
+  double interval_level = 0.9;                 // the settings' level
+  FixedCoefficients fixed;                     // the settings' fixed coefficients
   std::vector<std::string> warnings;
 };
 
@@ -60,8 +70,13 @@ struct FitResult {
 void split_runs(const std::vector<FitRun>& runs, Holdout holdout, std::vector<FitRun>& fit,
                 std::vector<FitRun>& held_out);
 
-// Throws moeplan::Error when the fit set has fewer runs than coefficients + 1.
+// Throws moeplan::Error when the fit set has fewer runs than free coefficients + 1.
 FitResult fit_law(const std::vector<FitRun>& runs, const FitSettings& settings);
+
+// The percentile intervals of result.law.bootstrap's coefficients into result.intervals (fixed
+// ones: the fixed value), with warnings for a wide interval and for an estimate outside its own
+// interval. fit_law calls it after the refits.
+void add_bootstrap_intervals(const FitSettings& settings, FitResult& result);
 
 // The coefficients in report order, with names: a, alpha, b, beta, (c, lambda, d, delta, gamma,) e.
 std::vector<std::pair<std::string, double>> named_coefficients(const Coefficients& k, LawForm form);

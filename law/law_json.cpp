@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "util/error.h"
+#include "util/text.h"
 
 namespace moeplan::law {
 namespace {
@@ -63,7 +64,7 @@ nlohmann::json coefficients_to_json(const Coefficients& k, LawForm form) {
 }
 
 ScalingLaw law_from_json(const nlohmann::json& json, const std::string& origin) {
-  const std::string where = "law '" + origin + "'";
+  const std::string where = "law " + quoted_excerpt(origin);
   if (!json.is_object()) fail(where, ": expected a JSON object");
   ScalingLaw law;
   law.name = json.value("name", origin);
@@ -73,7 +74,8 @@ ScalingLaw law_from_json(const nlohmann::json& json, const std::string& origin) 
   const std::string form = json.value("form", "");
   if (form == "abnar2025" || form == "sparse") law.form = LawForm::kSparse;
   else if (form == "chinchilla" || form == "dense") law.form = LawForm::kDense;
-  else fail(where, ": 'form' must be \"abnar2025\" or \"chinchilla\", got \"", form, "\"");
+  else
+    fail(where, ": 'form' must be \"abnar2025\" or \"chinchilla\", got ", quoted_excerpt(form));
   if (!json.contains("coefficients")) fail(where, ": missing 'coefficients'");
   law.coefficients = coefficients_from_json(json.at("coefficients"), law.form, where);
   if (json.contains("domain")) {
@@ -99,7 +101,7 @@ ScalingLaw law_from_json_text(const std::string& text, const std::string& origin
   try {
     json = nlohmann::json::parse(text);
   } catch (const nlohmann::json::parse_error& e) {
-    fail("law '", origin, "' is not valid JSON (byte ", e.byte, ")");
+    fail("law ", quoted_excerpt(origin), " is not valid JSON (byte ", e.byte, ")");
   }
   return law_from_json(json, origin);
 }

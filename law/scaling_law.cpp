@@ -5,6 +5,7 @@
 
 #include "law/percentile.h"
 #include "util/error.h"
+#include "util/text.h"
 #include "util/units.h"
 
 namespace moeplan::law {
@@ -74,9 +75,10 @@ void validate(const ScalingLaw& law) {
   const Coefficients& k = law.coefficients;
   const double values[] = {k.a, k.b, k.c, k.d, k.e, k.alpha, k.beta, k.lambda, k.delta, k.gamma};
   for (double v : values)
-    if (!std::isfinite(v)) fail("law '", law.name, "': coefficients must be finite numbers");
+    if (!std::isfinite(v))
+      fail("law ", quoted_excerpt(law.name), ": coefficients must be finite numbers");
   if (k.a < 0 || k.b < 0 || k.alpha <= 0 || k.beta <= 0)
-    fail("law '", law.name, "': a, b must be non-negative and alpha, beta positive");
+    fail("law ", quoted_excerpt(law.name), ": a, b must be non-negative and alpha, beta positive");
 }
 
 }  // namespace moeplan::law

@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "util/error.h"
+#include "util/text.h"
 
 namespace moeplan::planner {
 
@@ -44,14 +45,15 @@ void validate(const PlanRequest& r) {
   const bool dense = r.law.form == law::LawForm::kDense;
   if (dense && ((o.experts && *o.experts != 1) || (o.top_k && *o.top_k != 1) ||
                 (o.granularity && *o.granularity != 1)))
-    fail("law '", r.law.name, "' is dense: --experts, --top-k and --granularity must be 1");
+    fail("law ", quoted_excerpt(r.law.name),
+         " is dense: --experts, --top-k and --granularity must be 1");
   if (r.mode == PlanMode::kFixedParams) {
     if (!(r.target_params > 0)) fail("--params must be positive");
     if (!(r.params_tolerance > 0 && r.params_tolerance < 1))
       fail("--params-tolerance must be in (0, 1), got ", r.params_tolerance);
   }
   if (r.mode == PlanMode::kFixedSparsity) {
-    if (dense) fail("law '", r.law.name, "' is dense: --sparsity does not apply");
+    if (dense) fail("law ", quoted_excerpt(r.law.name), " is dense: --sparsity does not apply");
     if (!in_unit(r.target_sparsity)) fail("--sparsity must be in [0, 1), got ", r.target_sparsity);
   }
   if (r.alternatives < 1) fail("--alternatives must be at least 1");

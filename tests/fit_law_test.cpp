@@ -234,5 +234,127 @@ TEST(FitLaw, HoldoutRules) {
   EXPECT_FALSE(holdout_from_name("bogus").has_value());
 }
 
+// --fix: e held at its truth, the other nine recovered from noise-free runs; the grid's e axis
+// already has one value, so fix an exponent too and check its axis collapses.
+TEST(FitLawFixed, FixedAtTruthRecoversTheOthers) {
+  const ScalingLaw truth = preset_law("abnar2025");
+  const auto runs = sparse_sweep(truth, 0, 5);
+  FitSettings settings;
+  settings.fixed =
+      parse_fixed_coefficients({"e=" + std::to_string(truth.coefficients.e)}, LawForm::kSparse);
+  settings.fixed[0].value = truth.coefficients.e;  // exactly, not as printed
+  settings.starts = all_starts(coarse_grid(LawForm::kSparse));
+  const FitResult result = fit_law(runs, settings);
+  const Coefficients& k = result.law.coefficients;
+  EXPECT_EQ(k.e, truth.coefficients.e);  // held exactly
+  EXPECT_NEAR(k.alpha, truth.coefficients.alpha, 0.02);
+  EXPECT_NEAR(k.beta, truth.coefficients.beta, 0.02);
+  EXPECT_NEAR(k.gamma, truth.coefficients.gamma, 0.03);
+  EXPECT_LT(result.fit_metrics.rmse, 1e-3);
+  EXPECT_LT(result.held_out_metrics.rmse, 0.01);
+  for (const auto& w : result.warnings) EXPECT_EQ(w.find("coefficient e "), std::string::npos) << w;
+}
+
+TEST(FitLawFixed, FixedAxesCollapseTheGridAndStartsAreNotRepeated) {
+  const FixedCoefficients fixed = parse_fixed_coefficients({"alpha=0.3,d=5"}, LawForm::kSparse);
+  ASSERT_EQ(fixed.size(), 2u);
+  EXPECT_EQ(fixed[0].index, 1);
+  EXPECT_EQ(fixed[1].index, 6);
+  const StartGrid full = paper_grid(LawForm::kSparse);
+  const StartGrid pinned = pin_grid(full, fixed);
+  EXPECT_EQ(pinned.size(), full.size() / (6 * 3));  // α had 6 values, log d 3
+  EXPECT_EQ(pinned.axes[1], std::vector<double>{0.3});
+  EXPECT_DOUBLE_EQ(pinned.axes[6][0], std::log(5.0));
+  // Pinning starts of the full grid leaves each distinct start once.
+  const auto starts = pin_starts(all_starts(coarse_grid(LawForm::kSparse)), fixed);
+  EXPECT_EQ(starts.size(), coarse_grid(LawForm::kSparse).size() / 9);
+  for (const Theta& t : starts) EXPECT_EQ(t[1], 0.3);
+  const Bounds bounds = pin_bounds(fit_bounds(LawForm::kSparse), fixed);
+  EXPECT_EQ(bounds.lower[6], bounds.upper[6]);
+  EXPECT_EQ(free_parameter_count(LawForm::kSparse, fixed), 8);
+}
+
+TEST(FitLawFixed, BootstrapRefitsKeepThemFixedAndTheRunsRuleCountsFreeOnes) {
+  const ScalingLaw truth = preset_law("hoffmann2022");
+  auto runs = dense_sweep(truth);
+  FitSettings settings;
+  settings.form = LawForm::kDense;
+  settings.holdout = Holdout::kNone;
+  settings.fixed = parse_fixed_coefficients({"e=1.69", "beta=0.28"}, LawForm::kDense);
+  settings.bootstrap_samples = 5;
+  const FitResult result = fit_law(runs, settings);
+  EXPECT_EQ(result.starts, 4500u / (5 * 5));  // Hoffmann's grid without its β and log e axes
+  EXPECT_NEAR(result.law.coefficients.alpha, 0.34, 0.005);
+  ASSERT_EQ(result.intervals.size(), 5u);
+  EXPECT_TRUE(result.intervals[4].fixed);
+  EXPECT_EQ(result.intervals[4].lo, 1.69);
+  EXPECT_EQ(result.intervals[4].hi, 1.69);
+  EXPECT_FALSE(result.intervals[1].fixed);
+  for (const auto& sample : result.law.bootstrap) {
+    EXPECT_EQ(sample.e, 1.69);
+    EXPECT_EQ(sample.beta, 0.28);
+  }
+  // 3 free coefficients: 4 runs suffice where the full form needs 6.
+  runs.resize(4);
+  settings.bootstrap_samples = 0;
+  EXPECT_NO_THROW(fit_law(runs, settings));
+  runs.resize(3);
+  try {
+    fit_law(runs, settings);
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("need at least 4 (free coefficients + 1)"),
+              std::string::npos)
+        << e.what();
+  }
+}
+
+TEST(FitLawFixed, BadFixesAreOneLineErrors) {
+  const auto error_of = [](const std::vector<std::string>& items, LawForm form) {
+    try {
+      parse_fixed_coefficients(items, form);
+    } catch (const Error& e) {
+      return std::string(e.what());
+    }
+    return std::string();
+  };
+  EXPECT_NE(error_of({"lamda=0.1"}, LawForm::kSparse).find("did you mean 'lambda'"),
+            std::string::npos);
+  EXPECT_NE(error_of({"e=1.6", "e=1.7"}, LawForm::kSparse).find("e is given twice"),
+            std::string::npos);
+  EXPECT_NE(error_of({"e=1.6,e=1.6"}, LawForm::kSparse).find("given twice"), std::string::npos);
+  EXPECT_NE(error_of({"e=0"}, LawForm::kSparse).find("e must be > 0"), std::string::npos);
+  EXPECT_NE(error_of({"a=-3"}, LawForm::kSparse).find("a must be > 0"), std::string::npos);
+  EXPECT_NE(error_of({"alpha=x"}, LawForm::kSparse).find("not a number"), std::string::npos);
+  EXPECT_NE(error_of({"e"}, LawForm::kSparse).find("expected NAME=VALUE"), std::string::npos);
+  EXPECT_NE(error_of({"c=1"}, LawForm::kDense).find("chinchilla form has no coefficient 'c'"),
+            std::string::npos);
+  EXPECT_NE(error_of({"a=1,alpha=1,b=1,beta=1,e=1"}, LawForm::kDense).find("nothing to fit"),
+            std::string::npos);
+  EXPECT_EQ(error_of({"lambda=-0.5"}, LawForm::kSparse), "");  // λ, δ may be negative
+}
+
+// The interval is that of the refits' estimates, not one around the estimate: when the refits
+// land on one side of it, the estimate lies outside and the fit says so.
+TEST(FitLaw, EstimateOutsideItsOwnIntervalIsFlagged) {
+  FitSettings settings;
+  settings.form = LawForm::kDense;
+  FitResult result;
+  result.law.form = LawForm::kDense;
+  result.law.coefficients = {3.327e8, 400, 0, 0, 1.7, 0.5, 0.3, 0, 0, 0};
+  for (double a : {42.56, 100.0, 1e5, 1e7, 3.257e8}) {
+    Coefficients sample = result.law.coefficients;
+    sample.a = a;
+    result.law.bootstrap.push_back(sample);
+  }
+  add_bootstrap_intervals(settings, result);
+  ASSERT_EQ(result.intervals.size(), 5u);
+  EXPECT_TRUE(result.intervals[0].outside());
+  EXPECT_FALSE(result.intervals[2].outside());  // b: every refit at the estimate
+  bool flagged = false;
+  for (const auto& w : result.warnings) flagged |= w.find("estimate of a") != std::string::npos;
+  EXPECT_TRUE(flagged);
+}
+
 }  // namespace
 }  // namespace moeplan::law

@@ -32,5 +32,32 @@ TEST(Units, ParsesSizesCountsAndRejectsJunk) {
   EXPECT_THROW(parse_positive_int("2.5", "--layers"), Error);
 }
 
+TEST(Text, QuotedExcerptEscapesAndCutsLongInput) {
+  EXPECT_EQ(quoted_excerpt("abc"), "'abc'");
+  EXPECT_EQ(quoted_excerpt("a'b\n\x01"), "'a\\'b\\n\\x01'");
+  const std::string huge(20 * 1024 * 1024, 'x');
+  const std::string q = quoted_excerpt(huge);
+  EXPECT_EQ(q, "'" + std::string(kExcerptChars, 'x') + "\u2026' (20971520 bytes)");
+  // Cut at a character boundary: "é" is two bytes; 5 bytes of "ééé" keep two characters.
+  EXPECT_EQ(quoted_excerpt("\u00e9\u00e9\u00e9", 5), "'\u00e9\u00e9\u2026' (6 bytes)");
+  EXPECT_EQ(excerpt("abcdef", 3), "abc\u2026 (6 bytes)");
+  EXPECT_EQ(cut_long_inputs("bad ('" + huge + "') here", {huge}),
+            "bad ('" + excerpt(huge) + "') here");
+}
+
+TEST(Units, ErrorsQuoteAnExcerptOfHugeInput) {
+  const std::string huge(1 << 20, '9');
+  try {
+    parse_bytes(huge + "QB", "--memory");
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_LT(std::string(e.what()).size(), 300u);
+    EXPECT_NE(std::string(e.what()).find("(1048578 bytes)"), std::string::npos) << e.what();
+  }
+  // An unknown word far from every candidate is answered without a quadratic table.
+  EXPECT_NE(unknown_name_message("command", huge, {"plan", "count"}).find("(1048576 bytes)"),
+            std::string::npos);
+}
+
 }  // namespace
 }  // namespace moeplan

@@ -9,15 +9,26 @@
 #include <sstream>
 
 #include "util/error.h"
+#include "util/text.h"
 
 namespace moeplan {
+namespace {
+
+// A path in an error: long enough for any real path's tail to be seen, cut before a runaway
+// argument floods the terminal.
+constexpr std::size_t kPathExcerptChars = 240;
+std::string quoted(const std::filesystem::path& path) {
+  return quoted_excerpt(path.string(), kPathExcerptChars);
+}
+
+}  // namespace
 
 std::string read_file(const std::filesystem::path& path) {
   std::error_code ec;
   if (std::filesystem::is_directory(path, ec))
-    fail("cannot read '", path.string(), "': is a directory");
+    fail("cannot read ", quoted(path), ": is a directory");
   std::ifstream in(path, std::ios::binary);
-  if (!in) fail("cannot read '", path.string(), "': ", std::strerror(errno));
+  if (!in) fail("cannot read ", quoted(path), ": ", std::strerror(errno));
   std::stringstream ss;
   ss << in.rdbuf();
   return ss.str();
@@ -27,11 +38,11 @@ void check_writable(const std::filesystem::path& path) {
   const auto dir = path.has_parent_path() ? path.parent_path() : std::filesystem::path(".");
   std::error_code ec;
   if (!std::filesystem::is_directory(dir, ec))
-    fail("cannot write '", path.string(), "': directory '", dir.string(), "' does not exist");
+    fail("cannot write ", quoted(path), ": directory ", quoted(dir), " does not exist");
   if (std::filesystem::is_directory(path, ec))
-    fail("cannot write '", path.string(), "': is a directory");
+    fail("cannot write ", quoted(path), ": is a directory");
   if (::access(dir.c_str(), W_OK) != 0)
-    fail("cannot write '", path.string(), "': ", std::strerror(errno));
+    fail("cannot write ", quoted(path), ": ", std::strerror(errno));
 }
 
 void write_file_atomic(const std::filesystem::path& path, const std::string& contents) {
@@ -53,7 +64,7 @@ void write_file_atomic(const std::filesystem::path& path,
   };
   {
     std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out) fail("cannot write '", path.string(), "': ", std::strerror(errno));
+    if (!out) fail("cannot write ", quoted(path), ": ", std::strerror(errno));
     try {
       write(out);
       out.flush();
@@ -65,14 +76,14 @@ void write_file_atomic(const std::filesystem::path& path,
     if (!out) {
       out.close();
       remove_tmp();
-      fail("cannot write '", path.string(), "': write failed (disk full?)");
+      fail("cannot write ", quoted(path), ": write failed (disk full?)");
     }
   }
   std::error_code ec;
   std::filesystem::rename(tmp, path, ec);
   if (ec) {
     remove_tmp();
-    fail("cannot write '", path.string(), "': ", ec.message());
+    fail("cannot write ", quoted(path), ": ", ec.message());
   }
 }
 

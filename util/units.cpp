@@ -7,6 +7,7 @@
 #include <limits>
 
 #include "util/error.h"
+#include "util/text.h"
 
 namespace moeplan {
 namespace {
@@ -19,13 +20,13 @@ double leading_number(const std::string& text, const std::string& what, std::str
   const char* begin = text.c_str() + start;
   char* end = nullptr;
   const double value = std::strtod(begin, &end);
-  if (end == begin) fail(what, ": '", text, "' is not a number");
+  if (end == begin) fail(what, ": ", quoted_excerpt(text), " is not a number");
   // strtod accepts "nan", "inf" and hex floats: a user typing those made a mistake.
   for (const char* p = begin; p < end; ++p) {
     if (std::isalpha(static_cast<unsigned char>(*p)) && *p != 'e' && *p != 'E')
-      fail(what, ": '", text, "' is not a finite number");
+      fail(what, ": ", quoted_excerpt(text), " is not a finite number");
   }
-  if (!std::isfinite(value)) fail(what, ": '", text, "' is not a finite number");
+  if (!std::isfinite(value)) fail(what, ": ", quoted_excerpt(text), " is not a finite number");
   std::string rest(end);
   while (!rest.empty() && std::isspace(static_cast<unsigned char>(rest.back()))) rest.pop_back();
   while (!rest.empty() && std::isspace(static_cast<unsigned char>(rest.front()))) rest.erase(0, 1);
@@ -34,8 +35,8 @@ double leading_number(const std::string& text, const std::string& what, std::str
 }
 
 double require_positive(double value, const std::string& text, const std::string& what) {
-  if (!(value > 0)) fail(what, ": must be positive, got '", text, "'");
-  if (!std::isfinite(value)) fail(what, ": '", text, "' is too large");
+  if (!(value > 0)) fail(what, ": must be positive, got ", quoted_excerpt(text));
+  if (!std::isfinite(value)) fail(what, ": ", quoted_excerpt(text), " is too large");
   return value;
 }
 
@@ -44,7 +45,7 @@ double require_positive(double value, const std::string& text, const std::string
 double parse_number(const std::string& text, const std::string& what) {
   std::string suffix;
   const double value = leading_number(text, what, &suffix);
-  if (!suffix.empty()) fail(what, ": '", text, "' is not a number");
+  if (!suffix.empty()) fail(what, ": ", quoted_excerpt(text), " is not a number");
   return value;
 }
 
@@ -60,7 +61,8 @@ double parse_count(const std::string& text, const std::string& what) {
   else if (suffix == "B" || suffix == "G") value *= 1e9;
   else if (suffix == "T") value *= 1e12;
   else if (!suffix.empty())
-    fail(what, ": unknown suffix '", suffix, "' in '", text, "' (use K, M, B or T)");
+    fail(what, ": unknown suffix ", quoted_excerpt(suffix), " in ", quoted_excerpt(text),
+         " (use K, M, B or T)");
   return require_positive(value, text, what);
 }
 
@@ -81,13 +83,14 @@ double parse_bytes(const std::string& text, const std::string& what) {
   for (const auto& u : units) {
     if (unit == u.name) return require_positive(value * u.scale, text, what);
   }
-  fail(what, ": unknown unit '", suffix, "' in '", text, "' (use GiB, GB, TiB, MiB, ...)");
+  fail(what, ": unknown unit ", quoted_excerpt(suffix), " in ", quoted_excerpt(text),
+       " (use GiB, GB, TiB, MiB, ...)");
 }
 
 std::int64_t parse_positive_int(const std::string& text, const std::string& what) {
   const double value = parse_positive(text, what);
   if (value != std::floor(value) || value > 9.0e18)
-    fail(what, ": expected a positive whole number, got '", text, "'");
+    fail(what, ": expected a positive whole number, got ", quoted_excerpt(text));
   return static_cast<std::int64_t>(value);
 }
 
