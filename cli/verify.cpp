@@ -9,7 +9,8 @@
 #include "cli/options.h"
 #include "law/fit_grid.h"
 #include "law/law_json.h"
-#include "util/content_hash.h"
+#include "util/files.h"
+#include "util/hash.h"
 #include "util/error.h"
 #include "util/format.h"
 #include "util/text.h"
@@ -115,6 +116,10 @@ VerifyOptions read_options(const po::variables_map& vm) {
   return o;
 }
 
+std::string file_hash(const std::filesystem::path& path) {
+  return hex64(fnv1a64(read_file(path)));
+}
+
 // Everything verify reads, checked: the refusals come before any output.
 struct VerifyInputs {
   verify::SweepSetup setup;
@@ -146,21 +151,23 @@ VerifyInputs load_inputs(const VerifyOptions& o) {
   verify::check_verify_budget(budget, verify::largest_swept_budget(in.setup, in.rows));
 
   verify::PredictionInputs& p = in.prediction_inputs;
-  p.law_file_hash = file_content_hash(o.law_path);
-  p.ledger_hash = file_content_hash(ledger_path);
-  p.sweep_hash = content_hash(in.setup.identity().dump());
-  p.plan_file_hash = o.plan_path ? file_content_hash(*o.plan_path) : "";
+  p.law_file_hash = file_hash(o.law_path);
+  p.ledger_hash = file_hash(ledger_path);
+  p.sweep_hash = hex64(fnv1a64(in.setup.identity().dump()));
+  p.plan_file_hash = o.plan_path ? file_hash(*o.plan_path) : "";
   p.budget_flops = budget;
   p.max_sparsity = o.max_sparsity.value_or(verify::largest_swept_sparsity(in.setup));
   p.tolerance = o.tolerance;
   return in;
 }
 
-// The backtest refits like the law's fit (form, fixed coefficients) from the coarse start grid:
+// The backtest refits like the law's fit (form, fixed coefficients) from the coarse start grid
+// (fit_law pins the fixed axes):
 // the full grid takes a minute per refit on two cores.
 law::FitSettings backtest_settings(const VerifyInputs& in, unsigned threads) {
   law::FitSettings s;
   s.form = in.law.form;
+  s.fixed = verify::fixed_coefficients_of_law_file(in.law_file, s.form);
   s.starts = law::all_starts(law::coarse_grid(s.form));
   s.optimiser.threads = threads;
   return s;

@@ -17,7 +17,8 @@ std::variant<BacktestPart, BacktestMissing> backtest_largest_budget(
   std::vector<law::FitRun> fit, held_out;
   for (const auto& run : fit_runs_from_ledger(rows))
     (same_budget(run.budget_flops, held_out_budget) ? held_out : fit).push_back(run);
-  const auto needed = static_cast<std::size_t>(law::parameter_count(settings.form)) + 1;
+  const auto needed =
+      static_cast<std::size_t>(law::free_parameter_count(settings.form, settings.fixed)) + 1;
   if (fit.size() < needed)
     return BacktestMissing{"only " + std::to_string(fit.size()) +
                            " ok runs below the largest budget; a refit needs " +

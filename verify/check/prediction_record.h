@@ -17,7 +17,7 @@ inline constexpr const char* kPredictionFileName = "prediction.json";
 
 // What the prediction was made from; two predictions with equal inputs are the same one.
 struct PredictionInputs {
-  std::string law_file_hash;   // util/content_hash.h of the law file's bytes
+  std::string law_file_hash;   // FNV-1a (util/hash.h) of the law file's bytes
   std::string ledger_hash;     // of SWEEP/runs.csv
   std::string sweep_hash;      // of the sweep setup's identity (SweepSetup::identity())
   std::string plan_file_hash;  // of --plan's file; empty when verify planned itself

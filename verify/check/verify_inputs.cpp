@@ -33,6 +33,15 @@ void check_law_fitted_on_ledger(const law::ScalingLaw& law, const std::vector<Le
          " FLOPs, not on this sweep's ledger (", budgets.front(), "..", budgets.back(), " FLOPs)");
 }
 
+law::FixedCoefficients fixed_coefficients_of_law_file(const nlohmann::json& law_file,
+                                                      law::LawForm form) {
+  if (!law_file.contains("fit") || !law_file["fit"].contains("fixed")) return {};
+  std::vector<std::string> items;
+  for (const auto& [name, value] : law_file["fit"]["fixed"].items())
+    items.push_back(name + "=" + value.dump());
+  return law::parse_fixed_coefficients(items, form);
+}
+
 void require_bootstrap(const law::ScalingLaw& law, const std::filesystem::path& law_path,
                        const std::filesystem::path& sweep_dir) {
   if (!law.bootstrap.empty()) return;

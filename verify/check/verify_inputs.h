@@ -5,6 +5,9 @@
 #include <filesystem>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
+#include "law/fit_law_fixed.h"
 #include "law/scaling_law.h"
 #include "verify/sweep/ledger.h"
 #include "verify/sweep/sweep_setup.h"
@@ -19,6 +22,11 @@ void check_ledger_matches_setup(const std::vector<LedgerRow>& rows, const SweepS
 // sweep's runs is refused).
 void check_law_fitted_on_ledger(const law::ScalingLaw& law, const std::vector<LedgerRow>& rows,
                                 const std::filesystem::path& law_path);
+
+// The coefficients `law fit --fix` held, from the law file's "fit"."fixed" object (none when
+// absent), so that the backtest refits the same model.
+law::FixedCoefficients fixed_coefficients_of_law_file(const nlohmann::json& law_file,
+                                                      law::LawForm form);
 
 // The law carries bootstrap refits; otherwise the error names the command that adds them.
 void require_bootstrap(const law::ScalingLaw& law, const std::filesystem::path& law_path,
