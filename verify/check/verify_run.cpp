@@ -21,7 +21,7 @@ std::optional<TrainingLog> run_log(const TrainConfig& config) {
 TrainConfig verify_train_config(const SweepSetup& setup, const law::MoeArchitecture& architecture,
                                 double budget_flops, const std::filesystem::path& run_dir) {
   TrainConfig config = run_train_config(setup, architecture, budget_flops, setup.seed, run_dir);
-  if (std::filesystem::exists(checkpoint_file(run_dir))) config.resume = run_dir;
+  if (std::filesystem::exists(run_dir / kCheckpointFileName)) config.resume = run_dir;
   return config;
 }
 
