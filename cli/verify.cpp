@@ -22,6 +22,7 @@
 #include "verify/check/time_estimate.h"
 #include "verify/check/verify_inputs.h"
 #include "verify/check/verify_plan.h"
+#include "verify/check/verify_plots.h"
 #include "verify/check/verify_report.h"
 #include "verify/check/verify_run.h"
 #include "verify/memory_check.h"
@@ -84,7 +85,8 @@ CommandSpec verify_spec() {
   add("time-limit", po::value<std::string>(),
       "seconds the training here may take, estimated from the sweep's measured speed; over it: "
       "an error naming the budget that fits");
-  add("format", po::value<std::string>(), "table (default) | json");
+  add("format", po::value<std::string>(),
+      "table (default) | json | markdown (with -o: plots beside the file, by gnuplot)");
   add("output,o", po::value<std::string>(), "write the report to FILE (atomically)");
   add("threads", po::value<std::string>(), "worker threads of the backtest refit (default: all cores)");
   return spec;
@@ -108,8 +110,8 @@ VerifyOptions read_options(const po::variables_map& vm) {
   if ((o.measured_loss || o.log_path) && (o.neighbors || o.time_limit_seconds))
     fail("--neighbors and --time-limit are about training here: not with --measured-loss or --log");
   if (const auto f = option_text(vm, "format")) o.format = *f;
-  if (o.format != "table" && o.format != "json")
-    throw Error(unknown_name_message("--format", o.format, {"table", "json"}));
+  if (o.format != "table" && o.format != "json" && o.format != "markdown")
+    throw Error(unknown_name_message("--format", o.format, {"table", "json", "markdown"}));
   if (const auto out = option_text(vm, "output")) o.output = *out;
   if (const auto t = option_whole(vm, "threads")) o.threads = static_cast<unsigned>(*t);
   if (!o.threads) o.threads = std::max(1u, std::thread::hardware_concurrency());
@@ -241,6 +243,18 @@ std::optional<double> train_here(const VerifyOptions& o, const VerifyInputs& in,
   return models.front().measured_loss;
 }
 
+std::string report_text(const VerifyOptions& o, const VerifyInputs& in,
+                        const verify::VerifyReport& report) {
+  if (o.format == "json") return verify::verify_report_json(report).dump(2) + "\n";
+  if (o.format == "table") return verify::verify_report_table(report);
+  planner::PlotOutcome plots;
+  if (o.output.empty() || o.output == "-")
+    plots.note = "plots are rendered beside a Markdown file: give -o REPORT.md";
+  else
+    plots = verify::render_verify_plots(report, in.law, in.rows, o.output);
+  return verify::verify_report_markdown(report, plots);
+}
+
 }  // namespace
 
 int run_verify(const std::vector<std::string>& args) {
@@ -281,8 +295,7 @@ int run_verify(const std::vector<std::string>& args) {
   report.claims = verify::check_paper_claims(in.rows);
   report.verdict = verify::judge(report.prediction.predicted_loss, report.prediction.interval,
                                  measured, report.prediction.inputs.tolerance);
-  emit_output(o.output, o.format == "json" ? verify::verify_report_json(report).dump(2) + "\n"
-                                           : verify::verify_report_table(report));
+  emit_output(o.output, report_text(o, in, report));
   return report.verdict->exit_code();
 }
 

@@ -20,12 +20,6 @@ std::string shell_quote(const std::string& s) {
   return q + "'";
 }
 
-std::string gnuplot_text(const std::string& s) {  // inside a single-quoted gnuplot string
-  std::string q;
-  for (char c : s) q += c == '\'' ? std::string("''") : std::string(1, c);
-  return q;
-}
-
 std::string data_block(const std::string& name, const std::vector<SlicePoint>& points) {
   std::ostringstream s;
   s.precision(10);
@@ -108,16 +102,20 @@ std::string find_on_path(const std::string& program) {
   return "";
 }
 
-PlotOutcome render_plots(const PlanResult& plan, const PlanSlices& slices,
-                         const std::string& markdown_path) {
+std::string gnuplot_text(const std::string& s) {
+  std::string q;
+  for (char c : s) q += c == '\'' ? std::string("''") : std::string(1, c);
+  return q;
+}
+
+PlotOutcome render_gnuplot(const std::vector<RenderedPlot>& targets,
+                           const std::vector<std::string>& bodies) {
   PlotOutcome outcome;
   const std::string gnuplot = find_on_path("gnuplot");
   if (gnuplot.empty()) {
     outcome.note = "plots not rendered: gnuplot is not installed (apt-get install gnuplot-nox)";
     return outcome;
   }
-  std::vector<RenderedPlot> targets = plot_targets(markdown_path);
-  const auto bodies = scripts(plan, slices);
   std::random_device rd;
   const std::string tag = ".tmp" + std::to_string(rd());
   std::vector<fs::path> temps;
@@ -132,7 +130,7 @@ PlotOutcome render_plots(const PlanResult& plan, const PlanSlices& slices,
       script << "set terminal pngcairo size 900,560 enhanced font 'sans,11'\n"
              << "set output '" << gnuplot_text(temp.string()) << "'\n"
              << "set key bottom right\n"
-             << bodies[i].body << "set output\n";
+             << bodies[i] << "set output\n";
       ok = static_cast<bool>(script);
     }
     const std::string command = shell_quote(gnuplot) + " " + shell_quote(script_path.string()) +
@@ -157,6 +155,13 @@ PlotOutcome render_plots(const PlanResult& plan, const PlanSlices& slices,
   }
   outcome.plots = targets;
   return outcome;
+}
+
+PlotOutcome render_plots(const PlanResult& plan, const PlanSlices& slices,
+                         const std::string& markdown_path) {
+  std::vector<std::string> bodies;
+  for (const auto& script : scripts(plan, slices)) bodies.push_back(script.body);
+  return render_gnuplot(plot_targets(markdown_path), bodies);
 }
 
 }  // namespace moeplan::planner

@@ -28,6 +28,14 @@ std::vector<RenderedPlot> plot_targets(const std::string& markdown_path);
 // Full path of `program` on $PATH, or "" when absent.
 std::string find_on_path(const std::string& program);
 
+// `s` inside a single-quoted gnuplot string (quotes doubled).
+std::string gnuplot_text(const std::string& s);
+
+// Renders gnuplot script bodies (without terminal and output lines) into targets[i].path as
+// PNGs, all or nothing; a missing or failing gnuplot is reported in the note, not thrown.
+PlotOutcome render_gnuplot(const std::vector<RenderedPlot>& targets,
+                           const std::vector<std::string>& bodies);
+
 PlotOutcome render_plots(const PlanResult& plan, const PlanSlices& slices,
                          const std::string& markdown_path);
 

@@ -9,6 +9,7 @@
 
 #include "law/law_json.h"
 #include "law/presets.h"
+#include "planner/plots.h"
 #include "support/cli_runner.h"
 #include "verify/check/verdict.h"
 #include "verify/sweep/ledger.h"
@@ -132,6 +133,28 @@ TEST(VerifyCli, MegatronLogIsReadAndJsonReportsTheParts) {
   EXPECT_TRUE(parts.at("backtest").contains("scaled_relative_error"));
   EXPECT_EQ(parts.at("noise").at("groups"), 3);
   EXPECT_EQ(j.at("claims").size(), 2u);
+}
+
+TEST(VerifyCli, MarkdownWithPlotsBesideTheFile) {
+  HandMadeSweep s;
+  const auto log = s.dir / "train.jsonl";
+  testing::write_text_file(log, "{\"step\":0,\"val_loss\":6.2}\n{\"step\":50,\"train_loss\":5.9}\n"
+                                "{\"step\":100,\"train_loss\":5.5,\"val_loss\":5.45}\n");
+  const auto md = s.dir / "report.md";
+  const auto r = run_moeplan(s.args({"--log", log.string(), "--format", "markdown", "-o",
+                                     md.string()}));
+  ASSERT_TRUE(r.exit_code == kExitVerifyPass || r.exit_code == kExitVerifyFail) << r.err;
+  const std::string text = testing::read_text_file(md);
+  EXPECT_NE(text.find("# moeplan verify at 1e+16 FLOPs"), std::string::npos) << text;
+  EXPECT_NE(text.find("measured: 5.4500 (moeplan-jsonl log"), std::string::npos) << text;
+  if (planner::find_on_path("gnuplot").empty()) {
+    EXPECT_NE(text.find("gnuplot is not installed"), std::string::npos) << text;
+    return;
+  }
+  for (const char* png : {"report-fit.png", "report-prediction.png", "report-curve.png"}) {
+    EXPECT_TRUE(std::filesystem::exists(s.dir / png)) << png;
+    EXPECT_NE(text.find(std::string("](") + png + ")"), std::string::npos) << text;
+  }
 }
 
 TEST(VerifyCli, PredictionWrittenOnceAndReused) {

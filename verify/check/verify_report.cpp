@@ -122,4 +122,16 @@ std::string verify_report_table(const VerifyReport& r) {
   return out.str();
 }
 
+std::string verify_report_markdown(const VerifyReport& r, const planner::PlotOutcome& plots) {
+  std::ostringstream out;
+  out << "# moeplan verify at " << format_number("%.3g", r.prediction.inputs.budget_flops)
+      << " FLOPs\n\n";
+  out << "**" << (r.verdict ? verdict_line(*r.verdict) : std::string("not measured")) << "**\n\n";
+  out << "```\n" << verify_report_table(r) << "```\n\n";
+  if (plots.plots.empty()) out << "_" << plots.note << "_\n";
+  for (const auto& plot : plots.plots)
+    out << "## " << plot.title << "\n\n![" << plot.title << "](" << plot.link << ")\n\n";
+  return out.str();
+}
+
 }  // namespace moeplan::verify

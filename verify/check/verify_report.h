@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "planner/plots.h"
 #include "verify/check/claims.h"
 #include "verify/check/neighbors.h"
 #include "verify/check/prediction_record.h"
@@ -26,5 +27,7 @@ struct VerifyReport {
 
 nlohmann::json verify_report_json(const VerifyReport& report);
 std::string verify_report_table(const VerifyReport& report);
+// The verdict as a heading, the table's text, and the rendered plots (or why there are none).
+std::string verify_report_markdown(const VerifyReport& report, const planner::PlotOutcome& plots);
 
 }  // namespace moeplan::verify
