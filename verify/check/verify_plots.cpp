@@ -51,7 +51,8 @@ std::string prediction_plot(const VerifyReport& report, const std::vector<Ledger
   c.precision(10);
   c << "set title '" << gnuplot_text("predicted and measured loss at the verify budget")
     << "'\nset xlabel 'training FLOPs C'\nset ylabel 'val loss'\nset logscale x\n"
-       "set format x '10^{%L}'\nset grid\n"
+       "set format x '10^{%L}'\nset grid\nset key top right\n"
+       "set offsets graph 0.05, graph 0.08, graph 0.05, graph 0.05\n"
     << data_block("runs", runs)
     << data_block("predicted", {{p.inputs.budget_flops, p.predicted_loss, p.interval.lo,
                                  p.interval.hi}});
