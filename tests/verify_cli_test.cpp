@@ -173,6 +173,36 @@ TEST(VerifyCli, PredictionWrittenOnceAndReused) {
   EXPECT_EQ(testing::read_text_file(out / "prediction.json"), recorded);
 }
 
+TEST(VerifyCli, GivenPlanIsPredictedAndATimeLimitNamesTheBudgetThatFits) {
+  HandMadeSweep s;
+  const auto plan = s.dir / "plan.json";
+  const auto planned = run_moeplan({"plan", "--budget", "3e16", "--law", s.law_file.string(),
+                                    "--vocab", "256", "--context", "64", "--format", "json",
+                                    "-o", plan.string()});
+  ASSERT_EQ(planned.exit_code, 0) << planned.err;
+  const auto plan_json = nlohmann::json::parse(testing::read_text_file(plan));
+  // No --budget: the plan's own; the prediction is for the plan's architecture.
+  const auto r = run_moeplan({"verify", "--sweep", s.sweep.string(), "--law", s.law_file.string(),
+                              "--plan", plan.string(), "--measured-loss", "3", "--format",
+                              "json"});
+  ASSERT_EQ(r.exit_code, kExitVerifyFail) << r.err;
+  const auto report = nlohmann::json::parse(r.out);
+  EXPECT_EQ(report.at("prediction").at("plan").at("budget_flops"), 3e16);
+  EXPECT_EQ(report.at("prediction").at("plan").at("architecture").at("d_model"),
+            plan_json.at("architecture").at("d_model"));
+  EXPECT_NEAR(report.at("prediction").at("predicted_loss").get<double>(),
+              plan_json.at("predicted_loss").get<double>(), 1e-9);
+
+  // Training it here: the sweep measured 1e15 FLOPs in 10 s, so 3e16 FLOPs take 300 s.
+  const auto out = s.dir / "verify";
+  const auto slow = run_moeplan({"verify", "--sweep", s.sweep.string(), "--law",
+                                 s.law_file.string(), "--plan", plan.string(), "--time-limit",
+                                 "60", "--out", out.string()});
+  EXPECT_EQ(slow.exit_code, 1);
+  EXPECT_NE(slow.err.find("6.00e+15 FLOPs would fit"), std::string::npos) << slow.err;
+  EXPECT_FALSE(std::filesystem::exists(out / "prediction.json"));
+}
+
 TEST(VerifyCli, Refusals) {
   HandMadeSweep s;
   const auto no_bootstrap = run_moeplan({"verify", "--sweep", s.sweep.string(), "--law",
