@@ -1,7 +1,8 @@
 // `moeplan verify` training here, on the CPU: byte-level shards of the repository's own docs, a
 // sweep record and ledger written through the shared headers, a law fitted by `law fit`, and a
 // tiny verify budget. The prediction is recorded before training, the measured loss is the run's
-// final validation loss, and a rerun reuses both without training again.
+// final validation loss, the neighbours are trained beside it, and a rerun reuses all of it
+// without training again.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -83,7 +84,7 @@ TEST(VerifyTrain, RecordsThePredictionTrainsAndReusesOnRerun) {
   const auto out = dir / "verify";
   const std::vector<std::string> args = {"verify", "--sweep", sweep.string(), "--law",
                                          law.string(), "--budget", "2e10", "--out", out.string(),
-                                         "--format", "json"};
+                                         "--format", "json", "--neighbors"};
   const auto first = run_moeplan(args);
   ASSERT_TRUE(first.exit_code == kExitVerifyPass || first.exit_code == kExitVerifyFail)
       << first.err;
@@ -93,6 +94,14 @@ TEST(VerifyTrain, RecordsThePredictionTrainsAndReusesOnRerun) {
   const TrainingLog log = read_training_log((out / "run" / "log.jsonl").string());
   EXPECT_DOUBLE_EQ(report.at("measured_loss").get<double>(), log.final_val_loss);
   EXPECT_GE(log.val_curve.size(), 2u);
+  // --neighbors: the dense plan's only neighbour is E = 2 (K = 1), trained beside it.
+  const auto& neighbors = report.at("neighbors");
+  ASSERT_EQ(neighbors.size(), 2u);
+  EXPECT_EQ(neighbors[0].at("planned"), true);
+  EXPECT_EQ(neighbors[1].at("experts"), 2);
+  EXPECT_TRUE(neighbors[1].at("measured_loss").is_number());
+  EXPECT_TRUE(report.at("planned_sparsity_lowest_loss").is_boolean());
+  EXPECT_TRUE(std::filesystem::exists(out / "neighbor-E2" / "result.json"));
   const std::string prediction = testing::read_text_file(out / "prediction.json");
   EXPECT_EQ(nlohmann::json::parse(prediction).at("predicted_loss"),
             report.at("prediction").at("predicted_loss"));
