@@ -33,6 +33,8 @@ const std::vector<Command>& commands() {
       {"count", "count parameters and FLOPs of a Hugging Face config.json", run_count},
       {"data", "prepare llm.c token shards from text", run_data},
       {"train", "train an MoE (CUDA or CPU) on llm.c shards", run_train},
+      {"sweep", "train a scaling-law grid (budgets x sparsities x sizes); the ledger law fit reads",
+       run_sweep},
       {"verify", "check a law fitted on a sweep at a larger budget: predict, train, verdict",
        run_verify},
   };

@@ -12,6 +12,7 @@ packages=(
   nlohmann-json3-dev             # JSON reports, presets, configs
   libsentencepiece-dev           # BPE tokenizer for `data prepare`
   gnuplot-nox                    # plots in the Markdown report
+  slurmctld slurmd slurm-client munge  # the Slurm test: a one-node cluster (tests/slurm/)
 )
 missing=()
 for p in "${packages[@]}"; do
