@@ -40,6 +40,14 @@ std::string choose_starts(const std::string& starts_text, law::FitSettings& sett
          std::to_string(grid.size()) + " starts" + collapsed + ", evenly spread";
 }
 
+// "a, alpha, ..., e": the names --fix takes, as the report prints them.
+std::string coefficient_names() {
+  std::string names;
+  for (const auto& [name, value] : law::named_coefficients({}, law::LawForm::kSparse))
+    names += (names.empty() ? "" : ", ") + name;
+  return names;
+}
+
 }  // namespace
 
 int run_law_fit(const std::vector<std::string>& args) {
@@ -70,14 +78,15 @@ int run_law_fit(const std::vector<std::string>& args) {
       ("output,o", po::value(&output), "write the fitted law JSON here")
       ("holdout", po::value(&holdout_text), "held-out runs: max-sparsity (default for abnar2025), "
        "max-budget, max-params, none (default for chinchilla)")
-      ("bootstrap", po::value(&bootstrap)->default_value(0), "bootstrap refits (paper: 100); 0 = none")
+      ("bootstrap", po::value(&bootstrap)->default_value(0), "bootstrap refits (paper: 100); 0 = "
+       "none; each coefficient's interval is the 5th-95th percentile of the refits' estimates")
       ("seed", po::value(&seed)->default_value(1), "bootstrap resampling seed")
       ("starts", po::value(&starts_text)->default_value("full"),
        "start grid: full (the paper's), coarse (3 values per axis), or a NUMBER of starts spread "
        "evenly over the full grid")
       ("fix", po::value(&fix_items)->composing(),
-       "hold coefficients at a value while fitting the rest: NAME=VALUE, repeatable or "
-       "comma-separated (names: a, alpha, b, beta, c, lambda, d, delta, gamma, e)")
+       ("hold coefficients at a value while fitting the rest: NAME=VALUE, repeatable or "
+        "comma-separated (names: " + coefficient_names() + ")").c_str())
       ("threads", po::value(&threads)->default_value(0), "worker threads (0 = all cores)")
       ("name", po::value(&name), "law name in the output (default: the CSV's file name)")
       ("format", po::value(&format)->default_value("table"), "stdout report: table or json");

@@ -81,6 +81,10 @@ TEST(ExampleRuns, TourLawSurfaceRunsOnIt) {
   const auto surface = run_moeplan(in_dir(commands[0], dir));
   ASSERT_EQ(surface.exit_code, 0) << surface.err;
   EXPECT_NE(surface.out.find("budget 1.00e+19"), std::string::npos) << surface.out;
+  EXPECT_NE(surface.out.find("left out 4 runs: 2 diverged, 2 failed"), std::string::npos);
+  // Its warnings (optima at the edge of the sizes run) are printed once, in the table.
+  EXPECT_NE(surface.out.find("warnings:\n  - budget 1.00e+18"), std::string::npos) << surface.out;
+  EXPECT_EQ(surface.err.find("warning"), std::string::npos) << surface.err;
 }
 
 }  // namespace
