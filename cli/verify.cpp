@@ -9,10 +9,10 @@
 #include "cli/options.h"
 #include "law/fit_grid.h"
 #include "law/law_json.h"
-#include "util/files.h"
-#include "util/hash.h"
 #include "util/error.h"
+#include "util/files.h"
 #include "util/format.h"
+#include "util/hash.h"
 #include "util/text.h"
 #include "util/units.h"
 #include "verify/arch_json.h"
@@ -49,8 +49,9 @@ struct VerifyOptions {
 
 CommandSpec verify_spec() {
   CommandSpec spec;
-  spec.usage = "moeplan verify --sweep SWEEP/ --law LAW.json --budget FLOPS [--out VERIFY/] "
-               "[options]";
+  spec.usage =
+      "moeplan verify --sweep SWEEP/ --law LAW.json --budget FLOPS [--out VERIFY/] "
+      "[options]";
   spec.description =
       "Checks a law fitted on a sweep (moeplan sweep; moeplan law fit SWEEP/runs.csv "
       "--bootstrap 100 -o LAW.json) at a larger, unseen budget: plans there with the fitted law "
@@ -58,22 +59,29 @@ CommandSpec verify_spec() {
       "prediction.json (plan, predicted loss, interval, hashes of its inputs) before training, "
       "trains the planned model as the sweep trained its runs and compares the final held-out "
       "loss. The interval is the law's bootstrap interval widened by a backtest and by the "
-      "sweep's run-to-run noise. PASS (exit " + std::to_string(verify::kExitVerifyPass) +
+      "sweep's run-to-run noise. PASS (exit " +
+      std::to_string(verify::kExitVerifyPass) +
       ") when the measured loss is within --tolerance of the prediction and inside the "
-      "interval; FAIL exits " + std::to_string(verify::kExitVerifyFail) +
+      "interval; FAIL exits " +
+      std::to_string(verify::kExitVerifyFail) +
       "; errors exit 1. --measured-loss or --log compare a run trained elsewhere. See "
       "moeplan-verify(1).";
   auto add = spec.options.add_options();
-  add("sweep", po::value<std::string>()->required(), "the sweep's directory (sweep.json, runs.csv)");
-  add("law", po::value<std::string>()->required(), "law file from `law fit SWEEP/runs.csv --bootstrap N`");
+  add("sweep", po::value<std::string>()->required(),
+      "the sweep's directory (sweep.json, runs.csv)");
+  add("law", po::value<std::string>()->required(),
+      "law file from `law fit SWEEP/runs.csv --bootstrap N`");
   add("budget", po::value<std::string>(), "verify budget C in FLOPs, above the largest swept one");
   add("out", po::value<std::string>(),
       (std::string("directory of prediction.json and the verify run (default ") + kDefaultOutDir +
-       ")").c_str());
-  add("max-sparsity", po::value<std::string>(), "upper sparsity bound (default: the largest swept)");
+       ")")
+          .c_str());
+  add("max-sparsity", po::value<std::string>(),
+      "upper sparsity bound (default: the largest swept)");
   add("tolerance", po::value<std::string>(),
-      ("relative tolerance of the verdict (default " + format_number("%g", verify::kDefaultTolerance) +
-       ")").c_str());
+      ("relative tolerance of the verdict (default " +
+       format_number("%g", verify::kDefaultTolerance) + ")")
+          .c_str());
   add("measured-loss", po::value<std::string>(), "a held-out loss measured elsewhere: no training");
   add("log", po::value<std::string>(),
       "a training log to take the final validation loss from (moeplan JSON lines or Megatron-LM "
@@ -88,7 +96,8 @@ CommandSpec verify_spec() {
   add("format", po::value<std::string>(),
       "table (default) | json | markdown (with -o: plots beside the file, by gnuplot)");
   add("output,o", po::value<std::string>(), "write the report to FILE (atomically)");
-  add("threads", po::value<std::string>(), "worker threads of the backtest refit (default: all cores)");
+  add("threads", po::value<std::string>(),
+      "worker threads of the backtest refit (default: all cores)");
   return spec;
 }
 
@@ -146,10 +155,12 @@ VerifyInputs load_inputs(const VerifyOptions& o) {
   verify::check_law_fitted_on_ledger(in.law, in.rows, o.law_path);
   if (o.plan_path) in.plan = verify::read_json_file(*o.plan_path);
   double budget = 0;
-  if (o.budget_flops) budget = *o.budget_flops;
+  if (o.budget_flops)
+    budget = *o.budget_flops;
   else if (in.plan && in.plan->contains("budget_flops") && (*in.plan)["budget_flops"].is_number())
     budget = (*in.plan)["budget_flops"].get<double>();
-  else fail("give --budget FLOPS (the verify budget)");
+  else
+    fail("give --budget FLOPS (the verify budget)");
   verify::check_verify_budget(budget, verify::largest_swept_budget(in.setup, in.rows));
 
   verify::PredictionInputs& p = in.prediction_inputs;
@@ -176,8 +187,8 @@ law::FitSettings backtest_settings(const VerifyInputs& in, unsigned threads) {
 }
 
 Prediction new_prediction(const VerifyOptions& o, const VerifyInputs& in) {
-  const auto request = verify::verify_plan_request(in.setup, in.law, in.prediction_inputs.budget_flops,
-                                                   in.prediction_inputs.max_sparsity);
+  const auto request = verify::verify_plan_request(
+      in.setup, in.law, in.prediction_inputs.budget_flops, in.prediction_inputs.max_sparsity);
   const planner::PlannedModel model =
       in.plan ? verify::describe_given_model(
                     verify::architecture_from_document(*in.plan, *o.plan_path), request)
@@ -193,8 +204,8 @@ std::vector<verify::MeasuredModel> models_to_train(const VerifyOptions& o, const
   std::vector<verify::MeasuredModel> models = {
       {p.architecture, p.sparsity, p.predicted_loss, std::nullopt, true}};
   if (!o.neighbors) return models;
-  const auto request = verify::verify_plan_request(in.setup, in.law, p.inputs.budget_flops,
-                                                   p.inputs.max_sparsity);
+  const auto request =
+      verify::verify_plan_request(in.setup, in.law, p.inputs.budget_flops, p.inputs.max_sparsity);
   for (const auto& arch : verify::neighbor_architectures(p.architecture)) {
     const auto m = planner::describe_model(arch, request);
     models.push_back({arch, m.sparsity,
@@ -211,7 +222,8 @@ std::filesystem::path run_dir(const VerifyOptions& o, const verify::MeasuredMode
 
 // Checks memory and time, records the prediction, then trains every model; the planned model's
 // measured loss, nullopt after an interrupt (the prediction and the checkpoints are kept).
-std::optional<double> train_here(const VerifyOptions& o, const VerifyInputs& in, verify::VerifyReport& report) {
+std::optional<double> train_here(const VerifyOptions& o, const VerifyInputs& in,
+                                 verify::VerifyReport& report) {
   const Prediction& p = report.prediction;
   auto models = models_to_train(o, in, p);
   std::vector<verify::TrainConfig> configs;

@@ -75,7 +75,7 @@ TEST(VerifyInterval, PartsAddInQuadratureAndContainTheBootstrap) {
   EXPECT_DOUBLE_EQ(only_bootstrap.hi, 3.04);
 
   parts.backtest = BacktestPart{0.01, 1e15, 1e14, 4, 0.01};  // ±0.03 at L̂ = 3
-  parts.noise = NoisePart{0.04 / interval_z(), 2, 4};          // ±0.04
+  parts.noise = NoisePart{0.04 / interval_z(), 2, 4};        // ±0.04
   const law::Range all = combined_interval(parts);
   EXPECT_NEAR(all.lo, 3.0 - std::sqrt(0.03 * 0.03 + 0.03 * 0.03 + 0.04 * 0.04), 1e-12);
   EXPECT_NEAR(all.hi, 3.0 + std::sqrt(0.04 * 0.04 + 0.03 * 0.03 + 0.04 * 0.04), 1e-12);
@@ -177,13 +177,14 @@ TEST(VerifyRefusals, LedgerOfOtherDataOrAnotherSweep) {
   std::vector<LedgerRow> rows = {row(1e17, 1e6, 0, 3)};
   EXPECT_EQ(error_of([&] { check_ledger_matches_setup(rows, setup, "S/runs.csv"); }), "");
   rows[0].data_fingerprint = "other";
-  EXPECT_NE(error_of([&] { check_ledger_matches_setup(rows, setup, "S/runs.csv"); })
-                .find("other data"),
-            std::string::npos);
+  EXPECT_NE(
+      error_of([&] { check_ledger_matches_setup(rows, setup, "S/runs.csv"); }).find("other data"),
+      std::string::npos);
   rows[0].data_fingerprint = "fp";
   rows[0].context = 128;
-  EXPECT_NE(error_of([&] { check_ledger_matches_setup(rows, setup, "S/runs.csv"); })
-                .find("not of this sweep"),
+  EXPECT_NE(error_of([&] {
+              check_ledger_matches_setup(rows, setup, "S/runs.csv");
+            }).find("not of this sweep"),
             std::string::npos);
 }
 
@@ -198,8 +199,9 @@ TEST(VerifyRefusals, LawWithoutBootstrapOrFromAnotherSweep) {
   law.domain.budget_flops = law::Range{1e17, 1e18};
   EXPECT_EQ(error_of([&] { check_law_fitted_on_ledger(law, rows, "fit.json"); }), "");
   law.domain.budget_flops = law::Range{1e19, 1e21};
-  EXPECT_NE(error_of([&] { check_law_fitted_on_ledger(law, rows, "fit.json"); })
-                .find("not on this sweep"),
+  EXPECT_NE(error_of([&] {
+              check_law_fitted_on_ledger(law, rows, "fit.json");
+            }).find("not on this sweep"),
             std::string::npos);
 }
 
@@ -228,11 +230,13 @@ TEST(VerifyLog, MoeplanJsonLinesLastValidationLoss) {
   ASSERT_EQ(log.val_curve.size(), 2u);
   EXPECT_DOUBLE_EQ(log.val_curve[1].step, 20);
   EXPECT_EQ(log.train_curve.size(), 3u);
-  EXPECT_NE(error_of([] { parse_training_log("{\"step\":1,\"train_loss\":3}\n", "a.jsonl"); })
-                .find("no validation loss"),
+  EXPECT_NE(error_of([] {
+              parse_training_log("{\"step\":1,\"train_loss\":3}\n", "a.jsonl");
+            }).find("no validation loss"),
             std::string::npos);
-  EXPECT_NE(error_of([] { parse_training_log("{\"val_loss\":3}\nnot json\n", "b.jsonl"); })
-                .find("b.jsonl:2"),
+  EXPECT_NE(error_of([] {
+              parse_training_log("{\"val_loss\":3}\nnot json\n", "b.jsonl");
+            }).find("b.jsonl:2"),
             std::string::npos);
 }
 
@@ -253,13 +257,15 @@ TEST(VerifyLog, MegatronValidationLines) {
   ASSERT_EQ(log.val_curve.size(), 2u);
   EXPECT_DOUBLE_EQ(log.val_curve[0].step, 500);
   const TrainingLog end = parse_training_log(
-      text + " validation loss at the end of training for val data | lm loss value: "
-             "2.300000E+00 | lm loss PPL: 9.974182E+00 | \n",
+      text +
+          " validation loss at the end of training for val data | lm loss value: "
+          "2.300000E+00 | lm loss PPL: 9.974182E+00 | \n",
       "m.log");
   EXPECT_DOUBLE_EQ(end.final_val_loss, 2.3);
   EXPECT_TRUE(std::isnan(end.val_curve.back().step));
-  EXPECT_NE(error_of([] { parse_training_log(" validation loss at iteration 5 | oops\n", "x"); })
-                .find("lm loss value"),
+  EXPECT_NE(error_of([] {
+              parse_training_log(" validation loss at iteration 5 | oops\n", "x");
+            }).find("lm loss value"),
             std::string::npos);
 }
 
@@ -300,8 +306,7 @@ TEST(VerifyPrediction, WrittenOnceReusedForTheSameInputsRefusedForOthers) {
   const std::string before = testing::read_text_file(path);
   PredictionInputs other = p.inputs;
   other.tolerance = 0.05;  // a loosened tolerance is another prediction
-  EXPECT_NE(error_of([&] { stored_prediction(path, other); }).find("tolerance"),
-            std::string::npos);
+  EXPECT_NE(error_of([&] { stored_prediction(path, other); }).find("tolerance"), std::string::npos);
   EXPECT_NE(error_of([&] { write_prediction(path, p); }).find("never overwritten"),
             std::string::npos);
   EXPECT_EQ(testing::read_text_file(path), before);
@@ -346,8 +351,8 @@ std::vector<LedgerRow> parabola_ledger(double slope) {
       const double n = 1e6 * std::pow(4.0, k);
       const double vertex = 1.0 + slope * std::log(n / 1e6);
       const double s_hat = -std::log(1 - s);
-      rows.push_back(row(1e17, n, s, 3 + 0.1 * (s_hat - vertex) * (s_hat - vertex) -
-                                         0.05 * std::log(n / 1e6)));
+      rows.push_back(row(1e17, n, s,
+                         3 + 0.1 * (s_hat - vertex) * (s_hat - vertex) - 0.05 * std::log(n / 1e6)));
     }
   return rows;
 }
@@ -390,13 +395,13 @@ TEST(VerifyNeighbors, HalfAndTwiceTheExpertsAtTheSameK) {
 }
 
 TEST(VerifyTime, EstimateFromTheLargestBudgetsMeasuredSpeed) {
-  std::vector<LedgerRow> rows = {row(1e13, 1e6, 0, 3), row(1e14, 1e6, 0, 3),
-                                 row(1e14, 2e6, 0, 3), row(1e14, 4e6, 0, 3)};
+  std::vector<LedgerRow> rows = {row(1e13, 1e6, 0, 3), row(1e14, 1e6, 0, 3), row(1e14, 2e6, 0, 3),
+                                 row(1e14, 4e6, 0, 3)};
   EXPECT_FALSE(measured_flops_per_second(rows));  // no times
-  rows[0].seconds = 1;     // 1e13 FLOP/s at the smaller budget: not used
-  rows[1].seconds = 10;    // 1e13
-  rows[2].seconds = 20;    // 5e12
-  rows[3].seconds = 5;     // 2e13
+  rows[0].seconds = 1;                            // 1e13 FLOP/s at the smaller budget: not used
+  rows[1].seconds = 10;                           // 1e13
+  rows[2].seconds = 20;                           // 5e12
+  rows[3].seconds = 5;                            // 2e13
   EXPECT_DOUBLE_EQ(*measured_flops_per_second(rows), 1e13);  // the median
   EXPECT_EQ(error_of([] { check_time_limit(1e15, 1e13, 100); }), "");
   const std::string message = error_of([] { check_time_limit(1e16, 1e13, 100); });

@@ -86,8 +86,8 @@ struct HandMadeSweep {
   }
 
   std::vector<std::string> args(std::vector<std::string> more) const {
-    std::vector<std::string> a = {"verify", "--sweep", sweep.string(), "--law", law_file.string(),
-                                  "--budget", "1e16"};
+    std::vector<std::string> a = {"verify",          "--sweep",  sweep.string(), "--law",
+                                  law_file.string(), "--budget", "1e16"};
     a.insert(a.end(), more.begin(), more.end());
     return a;
   }
@@ -123,7 +123,8 @@ TEST(VerifyCli, MegatronLogIsReadAndJsonReportsTheParts) {
                 " validation loss at iteration 2000 | lm loss value: %.6E | lm loss PPL: 1 | \n",
                 predicted * 1.001);
   testing::write_text_file(log, std::string(" validation loss at iteration 1000 | lm loss value: "
-                                            "9.0E+00 | lm loss PPL: 1 | \n") + line);
+                                            "9.0E+00 | lm loss PPL: 1 | \n") +
+                                    line);
   const auto r = run_moeplan(s.args({"--log", log.string(), "--format", "json"}));
   EXPECT_EQ(r.exit_code, kExitVerifyPass) << r.err;
   const auto j = nlohmann::json::parse(r.out);
@@ -138,11 +139,12 @@ TEST(VerifyCli, MegatronLogIsReadAndJsonReportsTheParts) {
 TEST(VerifyCli, MarkdownWithPlotsBesideTheFile) {
   HandMadeSweep s;
   const auto log = s.dir / "train.jsonl";
-  testing::write_text_file(log, "{\"step\":0,\"val_loss\":6.2}\n{\"step\":50,\"train_loss\":5.9}\n"
-                                "{\"step\":100,\"train_loss\":5.5,\"val_loss\":5.45}\n");
+  testing::write_text_file(log,
+                           "{\"step\":0,\"val_loss\":6.2}\n{\"step\":50,\"train_loss\":5.9}\n"
+                           "{\"step\":100,\"train_loss\":5.5,\"val_loss\":5.45}\n");
   const auto md = s.dir / "report.md";
-  const auto r = run_moeplan(s.args({"--log", log.string(), "--format", "markdown", "-o",
-                                     md.string()}));
+  const auto r =
+      run_moeplan(s.args({"--log", log.string(), "--format", "markdown", "-o", md.string()}));
   ASSERT_TRUE(r.exit_code == kExitVerifyPass || r.exit_code == kExitVerifyFail) << r.err;
   const std::string text = testing::read_text_file(md);
   EXPECT_NE(text.find("# moeplan verify at 1e+16 FLOPs"), std::string::npos) << text;
@@ -176,15 +178,14 @@ TEST(VerifyCli, PredictionWrittenOnceAndReused) {
 TEST(VerifyCli, GivenPlanIsPredictedAndATimeLimitNamesTheBudgetThatFits) {
   HandMadeSweep s;
   const auto plan = s.dir / "plan.json";
-  const auto planned = run_moeplan({"plan", "--budget", "3e16", "--law", s.law_file.string(),
-                                    "--vocab", "256", "--context", "64", "--format", "json",
-                                    "-o", plan.string()});
+  const auto planned =
+      run_moeplan({"plan", "--budget", "3e16", "--law", s.law_file.string(), "--vocab", "256",
+                   "--context", "64", "--format", "json", "-o", plan.string()});
   ASSERT_EQ(planned.exit_code, 0) << planned.err;
   const auto plan_json = nlohmann::json::parse(testing::read_text_file(plan));
   // No --budget: the plan's own; the prediction is for the plan's architecture.
   const auto r = run_moeplan({"verify", "--sweep", s.sweep.string(), "--law", s.law_file.string(),
-                              "--plan", plan.string(), "--measured-loss", "3", "--format",
-                              "json"});
+                              "--plan", plan.string(), "--measured-loss", "3", "--format", "json"});
   ASSERT_EQ(r.exit_code, kExitVerifyFail) << r.err;
   const auto report = nlohmann::json::parse(r.out);
   EXPECT_EQ(report.at("prediction").at("plan").at("budget_flops"), 3e16);
@@ -195,9 +196,9 @@ TEST(VerifyCli, GivenPlanIsPredictedAndATimeLimitNamesTheBudgetThatFits) {
 
   // Training it here: the sweep measured 1e15 FLOPs in 10 s, so 3e16 FLOPs take 300 s.
   const auto out = s.dir / "verify";
-  const auto slow = run_moeplan({"verify", "--sweep", s.sweep.string(), "--law",
-                                 s.law_file.string(), "--plan", plan.string(), "--time-limit",
-                                 "60", "--out", out.string()});
+  const auto slow =
+      run_moeplan({"verify", "--sweep", s.sweep.string(), "--law", s.law_file.string(), "--plan",
+                   plan.string(), "--time-limit", "60", "--out", out.string()});
   EXPECT_EQ(slow.exit_code, 1);
   EXPECT_NE(slow.err.find("6.00e+15 FLOPs would fit"), std::string::npos) << slow.err;
   EXPECT_FALSE(std::filesystem::exists(out / "prediction.json"));
@@ -205,9 +206,9 @@ TEST(VerifyCli, GivenPlanIsPredictedAndATimeLimitNamesTheBudgetThatFits) {
 
 TEST(VerifyCli, Refusals) {
   HandMadeSweep s;
-  const auto no_bootstrap = run_moeplan({"verify", "--sweep", s.sweep.string(), "--law",
-                                         s.law_without_bootstrap.string(), "--budget", "1e16",
-                                         "--measured-loss", "3"});
+  const auto no_bootstrap =
+      run_moeplan({"verify", "--sweep", s.sweep.string(), "--law", s.law_without_bootstrap.string(),
+                   "--budget", "1e16", "--measured-loss", "3"});
   EXPECT_EQ(no_bootstrap.exit_code, 1);
   EXPECT_NE(no_bootstrap.err.find("--bootstrap 100"), std::string::npos) << no_bootstrap.err;
 
@@ -217,6 +218,18 @@ TEST(VerifyCli, Refusals) {
     EXPECT_EQ(low.exit_code, 1);
     EXPECT_NE(low.err.find("largest swept budget"), std::string::npos) << low.err;
   }
+
+  // A plan far beyond the machine's memory: refused before the prediction is recorded.
+  const auto huge = s.dir / "huge-plan.json";
+  testing::write_text_file(huge, R"({"budget_flops": 1e22, "architecture": {"d_model": 16384,
+      "n_layers": 128, "n_heads": 128, "experts": 1, "active_experts": 1, "granularity": 1,
+      "vocab_size": 256, "context": 64}})");
+  const auto too_big =
+      run_moeplan({"verify", "--sweep", s.sweep.string(), "--law", s.law_file.string(), "--plan",
+                   huge.string(), "--out", (s.dir / "huge").string()});
+  EXPECT_EQ(too_big.exit_code, 1);
+  EXPECT_NE(too_big.err.find("does not fit"), std::string::npos) << too_big.err;
+  EXPECT_FALSE(std::filesystem::exists(s.dir / "huge" / "prediction.json"));
 
   auto rows = read_ledger(s.sweep / kLedgerFileName);
   rows[3].data_fingerprint = "ffffffffffffffff";

@@ -28,10 +28,10 @@ TEST(VerifyEndToEnd, SweepFitVerifyOnTheCpu) {
   ASSERT_EQ(prepared.exit_code, 0) << prepared.err;
 
   const auto sweep = dir / "sweep";
-  const auto swept = run_moeplan({"sweep", "--data", data.string(), "--budgets", "1e10,2e10,4e10",
-                                  "--sparsities", "0,0.5", "--sizes", "2", "--context", "64",
-                                  "--val-tokens", "2048", "--device", "cpu", "--jobs", "2",
-                                  "--out", sweep.string()});
+  const auto swept =
+      run_moeplan({"sweep", "--data", data.string(), "--budgets", "1e10,2e10,4e10", "--sparsities",
+                   "0,0.5", "--sizes", "2", "--context", "64", "--val-tokens", "2048", "--device",
+                   "cpu", "--jobs", "2", "--out", sweep.string()});
   ASSERT_EQ(swept.exit_code, 0) << swept.err;
   const auto rows = read_ledger(sweep / kLedgerFileName);
   ASSERT_GE(rows.size(), 6u);  // tiny budgets: few distinct shapes
@@ -43,9 +43,9 @@ TEST(VerifyEndToEnd, SweepFitVerifyOnTheCpu) {
   ASSERT_EQ(fit.exit_code, 0) << fit.err;
 
   const auto out = dir / "verify";
-  const auto verified = run_moeplan({"verify", "--sweep", sweep.string(), "--law", law.string(),
-                                     "--budget", "8e10", "--out", out.string(), "--format",
-                                     "json"});
+  const auto verified =
+      run_moeplan({"verify", "--sweep", sweep.string(), "--law", law.string(), "--budget", "8e10",
+                   "--out", out.string(), "--format", "json"});
   ASSERT_TRUE(verified.exit_code == kExitVerifyPass || verified.exit_code == kExitVerifyFail)
       << verified.err;
   const auto report = nlohmann::json::parse(verified.out);

@@ -28,9 +28,9 @@ std::filesystem::path prepare_shards(const testing::TempDir& dir) {
     text += testing::read_text_file(std::filesystem::path(MOEPLAN_SOURCE_DIR) / doc);
   testing::write_text_file(dir / "corpus.txt", text);
   const auto data = dir / "data";
-  const auto r = run_moeplan({"data", "prepare", "--input", (dir / "corpus.txt").string(),
-                              "--tokenizer", "bytes", "--out", data.string(),
-                              "--val-min-tokens", "8192"});
+  const auto r =
+      run_moeplan({"data", "prepare", "--input", (dir / "corpus.txt").string(), "--tokenizer",
+                   "bytes", "--out", data.string(), "--val-min-tokens", "8192"});
   EXPECT_EQ(r.exit_code, 0) << r.err;
   return data;
 }
@@ -82,9 +82,9 @@ TEST(VerifyTrain, RecordsThePredictionTrainsAndReusesOnRerun) {
                                 "--bootstrap", "5", "-o", law.string()});
   ASSERT_EQ(fit.exit_code, 0) << fit.err;
   const auto out = dir / "verify";
-  const std::vector<std::string> args = {"verify", "--sweep", sweep.string(), "--law",
-                                         law.string(), "--budget", "2e10", "--out", out.string(),
-                                         "--format", "json", "--neighbors"};
+  const std::vector<std::string> args = {"verify",     "--sweep",  sweep.string(), "--law",
+                                         law.string(), "--budget", "2e10",         "--out",
+                                         out.string(), "--format", "json",         "--neighbors"};
   const auto first = run_moeplan(args);
   ASSERT_TRUE(first.exit_code == kExitVerifyPass || first.exit_code == kExitVerifyFail)
       << first.err;

@@ -30,20 +30,19 @@ std::variant<BacktestPart, BacktestMissing> backtest_largest_budget(
     refit = law::fit_law(fit, settings);
     law::validate(refit.law);
   } catch (const Error& e) {
-    return BacktestMissing{std::string("the refit without the largest budget failed: ") +
-                           e.what()};
+    return BacktestMissing{std::string("the refit without the largest budget failed: ") + e.what()};
   }
   BacktestPart part;
   part.held_out_budget_flops = held_out_budget;
   part.fit_max_budget_flops = budgets[budgets.size() - 2];
   part.held_out_runs = held_out.size();
   for (const auto& run : held_out) {
-    const double predicted = law::predict_loss(refit.law, run.total_params, run.tokens,
-                                               run.sparsity);
+    const double predicted =
+        law::predict_loss(refit.law, run.total_params, run.tokens, run.sparsity);
     part.relative_error += std::abs(predicted - run.loss) / run.loss / double(held_out.size());
   }
-  part.scaled_relative_error = scale_backtest_error(
-      part.relative_error, part.fit_max_budget_flops, held_out_budget, verify_budget_flops);
+  part.scaled_relative_error = scale_backtest_error(part.relative_error, part.fit_max_budget_flops,
+                                                    held_out_budget, verify_budget_flops);
   return part;
 }
 

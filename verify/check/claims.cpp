@@ -24,7 +24,9 @@ ClaimStatus combine(const std::vector<ClaimStatus>& per_budget) {
   return status;
 }
 
-std::string flops(double c) { return "C " + format_number("%.3g", c); }
+std::string flops(double c) {
+  return "C " + format_number("%.3g", c);
+}
 
 // Lowest val_loss per sparsity (rounded to 1e-6) at one budget, in increasing S.
 std::map<double, double> best_loss_by_sparsity(const std::vector<law::FitRun>& runs) {
@@ -111,9 +113,12 @@ ClaimCheck check_per_budget(const std::vector<LedgerRow>& rows, std::string clai
 
 const char* claim_status_name(ClaimStatus status) {
   switch (status) {
-    case ClaimStatus::kHolds: return "holds";
-    case ClaimStatus::kDoesNotHold: return "does not hold";
-    case ClaimStatus::kNotEnoughData: return "not enough data";
+    case ClaimStatus::kHolds:
+      return "holds";
+    case ClaimStatus::kDoesNotHold:
+      return "does not hold";
+    case ClaimStatus::kNotEnoughData:
+      return "not enough data";
   }
   return "?";
 }

@@ -24,8 +24,10 @@ std::optional<bool> planned_sparsity_is_best(const std::vector<MeasuredModel>& m
   std::size_t measured_neighbors = 0;
   for (const auto& m : models) {
     if (!m.measured_loss) continue;
-    if (m.planned) planned = &m;
-    else ++measured_neighbors;
+    if (m.planned)
+      planned = &m;
+    else
+      ++measured_neighbors;
     if (!best || *m.measured_loss < *best->measured_loss) best = &m;
   }
   if (!planned || measured_neighbors == 0) return std::nullopt;
@@ -40,8 +42,8 @@ std::string neighbors_line(const std::vector<MeasuredModel>& models) {
     if (m.measured_loss && (!lowest || *m.measured_loss < *lowest->measured_loss)) lowest = &m;
   const std::string s = format_number("%.4g", lowest->sparsity);
   if (*best) return "the planned sparsity S = " + s + " had the lowest measured loss";
-  return "the planned sparsity did not have the lowest measured loss: S = " + s + " (E = " +
-         std::to_string(lowest->architecture.experts) + ") did, " +
+  return "the planned sparsity did not have the lowest measured loss: S = " + s +
+         " (E = " + std::to_string(lowest->architecture.experts) + ") did, " +
          format_number("%.4f", *lowest->measured_loss);
 }
 

@@ -17,12 +17,15 @@ IntervalParts interval_parts(const law::ScalingLaw& law, const planner::PlannedM
   if (!bootstrap) fail("the law has no bootstrap refits: no interval");
   parts.bootstrap = *bootstrap;
   auto backtest = backtest_largest_budget(rows, backtest_settings, budget_flops);
-  if (auto* part = std::get_if<BacktestPart>(&backtest)) parts.backtest = *part;
-  else parts.backtest_missing = std::get<BacktestMissing>(backtest).reason;
+  if (auto* part = std::get_if<BacktestPart>(&backtest))
+    parts.backtest = *part;
+  else
+    parts.backtest_missing = std::get<BacktestMissing>(backtest).reason;
   parts.noise = replicate_noise(rows);
   if (!parts.noise)
-    parts.noise_missing = "no configuration of the sweep was run with more than one seed "
-                          "(sweep --seeds N measures it)";
+    parts.noise_missing =
+        "no configuration of the sweep was run with more than one seed "
+        "(sweep --seeds N measures it)";
   return parts;
 }
 

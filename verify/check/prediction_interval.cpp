@@ -16,11 +16,11 @@ double interval_z() {
 double scale_backtest_error(double relative_error, double fit_max_budget_flops,
                             double held_out_budget_flops, double verify_budget_flops) {
   if (!(fit_max_budget_flops > 0 && held_out_budget_flops > fit_max_budget_flops))
-    fail("backtest budgets must increase: refit up to ", fit_max_budget_flops,
-         " FLOPs, held out ", held_out_budget_flops, " FLOPs");
+    fail("backtest budgets must increase: refit up to ", fit_max_budget_flops, " FLOPs, held out ",
+         held_out_budget_flops, " FLOPs");
   if (!(verify_budget_flops > held_out_budget_flops))
-    fail("the verify budget ", verify_budget_flops,
-         " FLOPs must exceed the largest swept budget ", held_out_budget_flops, " FLOPs");
+    fail("the verify budget ", verify_budget_flops, " FLOPs must exceed the largest swept budget ",
+         held_out_budget_flops, " FLOPs");
   const double backtest_distance = std::log(held_out_budget_flops / fit_max_budget_flops);
   const double verify_distance = std::log(verify_budget_flops / held_out_budget_flops);
   return relative_error * verify_distance / backtest_distance;

@@ -23,7 +23,7 @@ inline constexpr double kIntervalLevel = 0.9;  // as `law fit`'s bootstrap inter
 double interval_z();
 
 struct BacktestPart {
-  double relative_error = 0;        // mean |L̂ − L| / L on the held-out budget's runs
+  double relative_error = 0;         // mean |L̂ − L| / L on the held-out budget's runs
   double held_out_budget_flops = 0;  // the largest swept budget, refitted without
   double fit_max_budget_flops = 0;   // the largest budget the refit saw
   std::size_t held_out_runs = 0;
@@ -33,8 +33,8 @@ struct BacktestPart {
 };
 
 struct NoisePart {
-  double std_loss = 0;       // pooled standard deviation of val_loss over replicate groups, nats
-  std::size_t groups = 0;    // configurations run with more than one seed
+  double std_loss = 0;         // pooled standard deviation of val_loss over replicate groups, nats
+  std::size_t groups = 0;      // configurations run with more than one seed
   std::size_t replicates = 0;  // rows in those groups
 };
 
@@ -44,7 +44,7 @@ struct IntervalParts {
   std::optional<BacktestPart> backtest;
   std::string backtest_missing;  // why there is no backtest (when none)
   std::optional<NoisePart> noise;
-  std::string noise_missing;     // why there is no noise estimate (when none)
+  std::string noise_missing;  // why there is no noise estimate (when none)
 };
 
 // The backtest's relative error scaled to the verify budget (see BacktestPart).

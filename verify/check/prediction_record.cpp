@@ -1,7 +1,7 @@
 #include "verify/check/prediction_record.h"
 
-#include "util/error.h"
 #include "planner/report.h"
+#include "util/error.h"
 #include "util/files.h"
 #include "verify/arch_json.h"
 
@@ -45,11 +45,10 @@ IntervalParts interval_parts_from_json(const json& j, double predicted, const st
   if (t.contains("missing")) {
     p.backtest_missing = t["missing"].get<std::string>();
   } else {
-    p.backtest = BacktestPart{number(t, "relative_error", origin),
-                              number(t, "held_out_budget_flops", origin),
-                              number(t, "fit_max_budget_flops", origin),
-                              t.at("held_out_runs").get<std::size_t>(),
-                              number(t, "scaled_relative_error", origin)};
+    p.backtest = BacktestPart{
+        number(t, "relative_error", origin), number(t, "held_out_budget_flops", origin),
+        number(t, "fit_max_budget_flops", origin), t.at("held_out_runs").get<std::size_t>(),
+        number(t, "scaled_relative_error", origin)};
   }
   const json& n = j.at("noise");
   if (n.contains("missing"))
@@ -94,9 +93,13 @@ Prediction prediction_from_json(const json& j, const std::string& origin) {
   try {
     Prediction p;
     const json& in = j.at("inputs");
-    p.inputs = {in.at("law_file_hash"), in.at("ledger_hash"), in.at("sweep_hash"),
-                in.at("plan_file_hash"), number(in, "budget_flops", origin),
-                number(in, "max_sparsity", origin), number(in, "tolerance", origin)};
+    p.inputs = {in.at("law_file_hash"),
+                in.at("ledger_hash"),
+                in.at("sweep_hash"),
+                in.at("plan_file_hash"),
+                number(in, "budget_flops", origin),
+                number(in, "max_sparsity", origin),
+                number(in, "tolerance", origin)};
     const json& plan = j.at("plan");
     p.architecture = architecture_from_json(plan.at("architecture"), origin);
     p.total_params = number(plan, "total_params", origin);
@@ -127,7 +130,8 @@ std::optional<Prediction> stored_prediction(const std::filesystem::path& path,
 }
 
 void write_prediction(const std::filesystem::path& path, const Prediction& prediction) {
-  if (std::filesystem::exists(path)) fail(path.string(), " exists; a prediction is never overwritten");
+  if (std::filesystem::exists(path))
+    fail(path.string(), " exists; a prediction is never overwritten");
   write_file_atomic(path, prediction_to_json(prediction).dump(2) + "\n");
 }
 

@@ -41,13 +41,11 @@ TrainingLog parse_megatron(const std::string& text, const std::string& origin) {
     const std::string prefix = line.substr(at, line.find('|', at) - at);
     if (prefix.find("test") != std::string::npos) continue;  // test data, not validation
     const auto loss = number_after(line, kMegatronLmLoss);
-    if (!loss)
-      fail(origin, ":", number, ": a Megatron validation line without 'lm loss value: X'");
+    if (!loss) fail(origin, ":", number, ": a Megatron validation line without 'lm loss value: X'");
     if (!std::isfinite(*loss) || *loss <= 0)
       fail(origin, ":", number, ": validation loss ", *loss, " is not a positive number");
     const auto iteration = number_after(prefix, "iteration ");
-    log.val_curve.push_back(
-        {iteration.value_or(std::numeric_limits<double>::quiet_NaN()), *loss});
+    log.val_curve.push_back({iteration.value_or(std::numeric_limits<double>::quiet_NaN()), *loss});
   }
   return log;
 }
@@ -61,7 +59,8 @@ TrainingLog parse_jsonl(const std::string& text, const std::string& origin) {
     if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
     const auto record = nlohmann::json::parse(line, nullptr, false);
     if (record.is_discarded() || !record.is_object())
-      fail(origin, ":", number, ": not a JSON record (expected moeplan's JSON-lines training "
+      fail(origin, ":", number,
+           ": not a JSON record (expected moeplan's JSON-lines training "
            "log or a Megatron-LM text log)");
     const double step =
         record.contains("step") && record["step"].is_number() ? record["step"].get<double>() : NAN;
@@ -81,7 +80,8 @@ TrainingLog parse_jsonl(const std::string& text, const std::string& origin) {
 TrainingLog parse_training_log(const std::string& text, const std::string& origin) {
   TrainingLog log = is_megatron(text) ? parse_megatron(text, origin) : parse_jsonl(text, origin);
   if (log.val_curve.empty())
-    fail(origin, ": no validation loss in the log (moeplan JSON lines with \"val_loss\", or "
+    fail(origin,
+         ": no validation loss in the log (moeplan JSON lines with \"val_loss\", or "
          "Megatron-LM lines 'validation loss at ... | lm loss value: X')");
   log.final_val_loss = log.val_curve.back().loss;
   if (!std::isfinite(log.final_val_loss) || log.final_val_loss <= 0)

@@ -32,12 +32,13 @@ std::string verdict_line(const Verdict& v) {
   if (!v.within_tolerance)
     line += " measured " + format_number("%.4f", v.measured_loss) + " is " +
             format_number("%+.2f", 100 * v.relative_error) + " % from predicted " +
-            format_number("%.4f", v.predicted_loss) + " (tolerance " + format_number("%.2f", 100 * v.tolerance) +
-            " %)";
+            format_number("%.4f", v.predicted_loss) + " (tolerance " +
+            format_number("%.2f", 100 * v.tolerance) + " %)";
   if (!v.within_tolerance && !v.inside_interval) line += ";";
   if (!v.inside_interval)
     line += " measured " + format_number("%.4f", v.measured_loss) + " outside the interval [" +
-            format_number("%.4f", v.interval.lo) + ", " + format_number("%.4f", v.interval.hi) + "]";
+            format_number("%.4f", v.interval.lo) + ", " + format_number("%.4f", v.interval.hi) +
+            "]";
   return line;
 }
 

@@ -45,9 +45,10 @@ law::FixedCoefficients fixed_coefficients_of_law_file(const nlohmann::json& law_
 void require_bootstrap(const law::ScalingLaw& law, const std::filesystem::path& law_path,
                        const std::filesystem::path& sweep_dir) {
   if (!law.bootstrap.empty()) return;
-  fail(law_path.string(), " has no bootstrap refits, which the interval needs; fit it with `moeplan "
-       "law fit ", (sweep_dir / kLedgerFileName).string(), " --bootstrap 100 -o ",
-       law_path.string(), "`");
+  fail(law_path.string(),
+       " has no bootstrap refits, which the interval needs; fit it with `moeplan "
+       "law fit ",
+       (sweep_dir / kLedgerFileName).string(), " --bootstrap 100 -o ", law_path.string(), "`");
 }
 
 double largest_swept_budget(const SweepSetup& setup, const std::vector<LedgerRow>& rows) {

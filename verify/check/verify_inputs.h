@@ -3,9 +3,8 @@
 // data or by another sweep, a law not fitted on this sweep or without bootstrap samples, a
 // budget that is not an extrapolation.
 #include <filesystem>
-#include <vector>
-
 #include <nlohmann/json.hpp>
+#include <vector>
 
 #include "law/fit_law_fixed.h"
 #include "law/scaling_law.h"

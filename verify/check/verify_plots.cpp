@@ -34,8 +34,8 @@ std::string fit_plot(const law::ScalingLaw& law, const std::vector<LedgerRow>& r
   }
   std::ostringstream c;
   c.precision(10);
-  c << "set title '" << gnuplot_text("the fitted law over the sweep's " +
-                                     std::to_string(points.size()) + " runs")
+  c << "set title '"
+    << gnuplot_text("the fitted law over the sweep's " + std::to_string(points.size()) + " runs")
     << "'\nset xlabel 'predicted loss'\nset ylabel 'measured val loss'\nset grid\n"
     << data_block("runs", points) << data_block("diagonal", {{lo, lo}, {hi, hi}})
     << "plot $runs using 1:2 with points pt 7 title 'runs', "
@@ -54,11 +54,12 @@ std::string prediction_plot(const VerifyReport& report, const std::vector<Ledger
        "set format x '10^{%L}'\nset grid\nset key top right\n"
        "set offsets graph 0.05, graph 0.08, graph 0.05, graph 0.05\n"
     << data_block("runs", runs)
-    << data_block("predicted", {{p.inputs.budget_flops, p.predicted_loss, p.interval.lo,
-                                 p.interval.hi}});
-  std::string plot = "plot $runs using 1:2 with points pt 6 title 'sweep runs', "
-                     "$predicted using 1:2:3:4 with yerrorbars pt 7 ps 1.5 title "
-                     "'predicted, 90% interval'";
+    << data_block("predicted",
+                  {{p.inputs.budget_flops, p.predicted_loss, p.interval.lo, p.interval.hi}});
+  std::string plot =
+      "plot $runs using 1:2 with points pt 6 title 'sweep runs', "
+      "$predicted using 1:2:3:4 with yerrorbars pt 7 ps 1.5 title "
+      "'predicted, 90% interval'";
   if (report.verdict) {
     c << data_block("measured", {{p.inputs.budget_flops, report.verdict->measured_loss}});
     plot += ", $measured using 1:2 with points pt 5 ps 1.5 title 'measured'";

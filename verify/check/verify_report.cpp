@@ -10,8 +10,12 @@ namespace {
 
 using nlohmann::json;
 
-std::string loss(double x) { return format_number("%.4f", x); }
-std::string percent(double fraction) { return format_number("%.2f", 100 * fraction) + " %"; }
+std::string loss(double x) {
+  return format_number("%.4f", x);
+}
+std::string percent(double fraction) {
+  return format_number("%.2f", 100 * fraction) + " %";
+}
 
 void write_interval_parts(std::ostream& out, const IntervalParts& p) {
   out << "  bootstrap (law's refits, 90 %): [" << loss(p.bootstrap.lo) << ", "
@@ -20,9 +24,9 @@ void write_interval_parts(std::ostream& out, const IntervalParts& p) {
     out << "  backtest: refit up to " << format_number("%.3g", p.backtest->fit_max_budget_flops)
         << " FLOPs missed " << p.backtest->held_out_runs << " runs at "
         << format_number("%.3g", p.backtest->held_out_budget_flops) << " FLOPs by "
-        << percent(p.backtest->relative_error) << " (mean); scaled to this budget: "
-        << percent(p.backtest->scaled_relative_error) << " = ±"
-        << loss(p.backtest->scaled_relative_error * p.predicted_loss) << "\n";
+        << percent(p.backtest->relative_error)
+        << " (mean); scaled to this budget: " << percent(p.backtest->scaled_relative_error)
+        << " = ±" << loss(p.backtest->scaled_relative_error * p.predicted_loss) << "\n";
   else
     out << "  backtest: none (" << p.backtest_missing << ")\n";
   if (p.noise)
@@ -36,8 +40,8 @@ void write_interval_parts(std::ostream& out, const IntervalParts& p) {
 json claims_json(const std::vector<ClaimCheck>& claims) {
   json a = json::array();
   for (const auto& c : claims)
-    a.push_back({{"claim", c.claim}, {"status", claim_status_name(c.status)},
-                 {"evidence", c.evidence}});
+    a.push_back(
+        {{"claim", c.claim}, {"status", claim_status_name(c.status)}, {"evidence", c.evidence}});
   return a;
 }
 
@@ -93,8 +97,8 @@ json verify_report_json(const VerifyReport& r) {
 std::string verify_report_table(const VerifyReport& r) {
   std::ostringstream out;
   const Prediction& p = r.prediction;
-  out << "verify at " << format_number("%.3g", p.inputs.budget_flops) << " FLOPs: "
-      << law::describe(p.architecture) << "\n";
+  out << "verify at " << format_number("%.3g", p.inputs.budget_flops)
+      << " FLOPs: " << law::describe(p.architecture) << "\n";
   out << "  N " << format_number("%.4g", p.total_params) << ", N_active "
       << format_number("%.4g", p.active_params) << ", S " << format_number("%.4f", p.sparsity)
       << ", D " << format_number("%.4g", p.tokens) << " tokens\n";

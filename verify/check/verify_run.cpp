@@ -40,9 +40,9 @@ MeasuredRun train_verify_run(const TrainConfig& config, std::ostream& out) {
     run.exit_code = outcome.exit_code;
     if (outcome.exit_code != 0) return run;
     run.val_loss = outcome.last_val_loss;
-    write_file_atomic(result_path, nlohmann::json{{"val_loss", run.val_loss},
-                                                  {"steps", outcome.steps_done}}
-                                           .dump(2) + "\n");
+    write_file_atomic(
+        result_path,
+        nlohmann::json{{"val_loss", run.val_loss}, {"steps", outcome.steps_done}}.dump(2) + "\n");
   }
   run.log = run_log(config);
   return run;
