@@ -35,6 +35,8 @@ const std::vector<Command>& commands() {
       {"train", "train an MoE (CUDA or CPU) on llm.c shards", run_train},
       {"sweep", "train a scaling-law grid (budgets x sparsities x sizes); the ledger law fit reads",
        run_sweep},
+      {"verify", "check a law fitted on a sweep at a larger budget: predict, train, verdict",
+       run_verify},
   };
   return table;
 }

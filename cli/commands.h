@@ -41,5 +41,6 @@ int run_data(const std::vector<std::string>& args);
 int run_data_prepare(const std::vector<std::string>& args);
 int run_train(const std::vector<std::string>& args);
 int run_sweep(const std::vector<std::string>& args);
+int run_verify(const std::vector<std::string>& args);
 
 }  // namespace moeplan::cli

@@ -20,12 +20,6 @@ std::string shell_quote(const std::string& s) {
   return q + "'";
 }
 
-std::string gnuplot_text(const std::string& s) {  // inside a single-quoted gnuplot string
-  std::string q;
-  for (char c : s) q += c == '\'' ? std::string("''") : std::string(1, c);
-  return q;
-}
-
 std::string data_block(const std::string& name, const std::vector<SlicePoint>& points) {
   std::ostringstream s;
   s.precision(10);
@@ -124,16 +118,20 @@ std::string find_on_path(const std::string& program) {
   return "";
 }
 
-PlotOutcome render_plots(const PlanResult& plan, const PlanSlices& slices,
-                         const std::string& markdown_path) {
+std::string gnuplot_text(const std::string& s) {
+  std::string q;
+  for (char c : s) q += c == '\'' ? std::string("''") : std::string(1, c);
+  return q;
+}
+
+PlotOutcome render_gnuplot(const std::vector<RenderedPlot>& targets,
+                           const std::vector<std::string>& bodies) {
   PlotOutcome outcome;
   const std::string gnuplot = find_on_path("gnuplot");
   if (gnuplot.empty()) {
     outcome.note = "plots not rendered: gnuplot is not installed (apt-get install gnuplot-nox)";
     return outcome;
   }
-  std::vector<RenderedPlot> targets = plot_targets(markdown_path);
-  const auto bodies = plot_scripts(plan, slices);
   std::random_device rd;
   const std::string tag = ".tmp" + std::to_string(rd());
   std::vector<fs::path> temps;
@@ -172,6 +170,11 @@ PlotOutcome render_plots(const PlanResult& plan, const PlanSlices& slices,
   }
   outcome.plots = targets;
   return outcome;
+}
+
+PlotOutcome render_plots(const PlanResult& plan, const PlanSlices& slices,
+                         const std::string& markdown_path) {
+  return render_gnuplot(plot_targets(markdown_path), plot_scripts(plan, slices));
 }
 
 }  // namespace moeplan::planner

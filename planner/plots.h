@@ -32,6 +32,14 @@ std::string find_on_path(const std::string& program);
 // terminal and output lines. The legend sits below the plot, clear of the curves.
 std::vector<std::string> plot_scripts(const PlanResult& plan, const PlanSlices& slices);
 
+// `s` inside a single-quoted gnuplot string (quotes doubled).
+std::string gnuplot_text(const std::string& s);
+
+// Renders gnuplot script bodies (without terminal and output lines) into targets[i].path as
+// PNGs, all or nothing; a missing or failing gnuplot is reported in the note, not thrown.
+PlotOutcome render_gnuplot(const std::vector<RenderedPlot>& targets,
+                           const std::vector<std::string>& bodies);
+
 PlotOutcome render_plots(const PlanResult& plan, const PlanSlices& slices,
                          const std::string& markdown_path);
 

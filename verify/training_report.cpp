@@ -6,6 +6,7 @@
 
 #include "law/flops.h"
 #include "planner/architecture_json.h"
+#include "util/units.h"
 #include "verify/train_loop.h"
 
 namespace moeplan::verify {
