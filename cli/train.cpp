@@ -194,8 +194,8 @@ CommandSpec train_spec() {
        format_sci(planner::gpu_peak_flops(verify::kMfuGpu)) + ")")
           .c_str());
   add("divergence-factor", po::value<std::string>(),
-      with_default("stop as diverged when, after the warm-up, the training loss exceeds this "
-                   "times its running minimum (0: off)",
+      with_default("stop as diverged when, after the warm-up, the training loss (smoothed over "
+                   "about ten steps) exceeds this times its running minimum (0: off)",
                    defaults.divergence_factor)
           .c_str());
   add("stop-after", po::value<std::string>(),

@@ -5,6 +5,11 @@
 
 namespace moeplan::verify {
 
+double smoothed_loss(double previous, double loss) {
+  if (std::isnan(previous)) return loss;
+  return (1 - kSpikeSmoothing) * previous + kSpikeSmoothing * loss;
+}
+
 bool is_loss_spike(std::int64_t step_index, std::int64_t warmup_steps, double loss,
                    double running_min_loss, double factor) {
   if (!(factor > 0) || step_index < warmup_steps) return false;

@@ -30,10 +30,18 @@ class TrainingDiverged : public Error {
   std::filesystem::path last_good_checkpoint;
 };
 
+// The loss-spike rule reads the training loss smoothed by an exponential moving average with
+// this weight per step (about ten steps' memory): one noisy small batch is not a divergence (a
+// sweep's smallest runs take batches of a single short sequence), a loss that climbs and stays is.
+inline constexpr double kSpikeSmoothing = 0.1;
+
+// The moving average after one more step's `loss`: `loss` itself when `previous` is NaN (none yet).
+double smoothed_loss(double previous, double loss);
+
 // The loss-spike rule (--divergence-factor F): from the first step after the warm-up on
-// (step_index >= warmup_steps, 0-based), a training loss above F × the lowest training loss seen
-// so far in this invocation is divergence. F <= 0 turns the rule off; so does a running minimum
-// that is not yet known (NaN) or not positive.
+// (step_index >= warmup_steps, 0-based), a smoothed training loss above F × the lowest smoothed
+// training loss seen so far in this invocation is divergence. F <= 0 turns the rule off; so does
+// a running minimum that is not yet known (NaN) or not positive.
 bool is_loss_spike(std::int64_t step_index, std::int64_t warmup_steps, double loss,
                    double running_min_loss, double factor);
 

@@ -96,15 +96,18 @@ void TrainingRun::diverged(const std::string& quantity, double value, double lr,
                  state_.step, detail);
 }
 
-void TrainingRun::check_loss(std::int64_t step_index, const LossParts& loss, double lr) const {
+void TrainingRun::check_loss(std::int64_t step_index, const LossParts& loss, double lr) {
   if (!std::isfinite(loss.total)) diverged("training loss", loss.total, lr);
-  if (is_loss_spike(step_index, schedule_.warmup_steps(), loss.ce, min_train_loss_,
+  const double smoothed = smoothed_loss(smoothed_train_loss_, loss.ce);
+  if (is_loss_spike(step_index, schedule_.warmup_steps(), smoothed, min_train_loss_,
                     config_.divergence_factor)) {
     std::ostringstream detail;
-    detail << "the training loss " << loss.ce << " is above " << config_.divergence_factor
-           << " × its running minimum " << min_train_loss_ << " (--divergence-factor)";
-    diverged("loss spike", loss.ce, lr, detail.str());
+    detail << "the smoothed training loss " << smoothed << " is above "
+           << config_.divergence_factor << " × its running minimum " << min_train_loss_
+           << " (--divergence-factor)";
+    diverged("loss spike", smoothed, lr, detail.str());
   }
+  smoothed_train_loss_ = smoothed;
 }
 
 void TrainingRun::step() {
@@ -116,7 +119,7 @@ void TrainingRun::step() {
   check_loss(step_index, loss, lr);
   const double grad_norm = backend_.optimizer_step(config_.adamw, lr);
   if (!std::isfinite(grad_norm)) diverged("gradient norm", grad_norm, lr);
-  min_train_loss_ = std::fmin(min_train_loss_, loss.ce);
+  min_train_loss_ = std::fmin(min_train_loss_, smoothed_train_loss_);
   state_.step = step_index + 1;
   state_.tokens_seen += config_.tokens_per_step();
   const double seconds =

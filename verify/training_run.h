@@ -85,7 +85,7 @@ class TrainingRun {
  private:
   void start_from_checkpoint_or_init();
   LossParts accumulate_gradients(std::vector<std::int32_t>* windows);
-  void check_loss(std::int64_t step_index, const LossParts& loss, double lr) const;
+  void check_loss(std::int64_t step_index, const LossParts& loss, double lr);
   [[noreturn]] void diverged(const std::string& quantity, double value, double lr,
                              const std::string& detail = "") const;
   double validate();  // the mean validation loss, timed for the ETA
@@ -108,7 +108,9 @@ class TrainingRun {
   double flops_per_token_;
   double peak_flops_;
   RunStats stats_;
-  double min_train_loss_ = std::numeric_limits<double>::quiet_NaN();  // for the spike rule
+  // The spike rule's smoothed training loss and its running minimum (verify/divergence.h).
+  double smoothed_train_loss_ = std::numeric_limits<double>::quiet_NaN();
+  double min_train_loss_ = std::numeric_limits<double>::quiet_NaN();
 };
 
 }  // namespace moeplan::verify
