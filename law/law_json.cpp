@@ -102,6 +102,8 @@ ScalingLaw law_from_json_text(const std::string& text, const std::string& origin
     json = nlohmann::json::parse(text);
   } catch (const nlohmann::json::parse_error& e) {
     fail("law ", quoted_excerpt(origin), " is not valid JSON (byte ", e.byte, ")");
+  } catch (const nlohmann::json::exception& e) {  // out_of_range: a number past double's range
+    fail("law ", quoted_excerpt(origin), " is not valid JSON (", e.what(), ")");
   }
   return law_from_json(json, origin);
 }

@@ -518,6 +518,8 @@ HfModel read_hf_config(const std::string& json_text, const std::string& source) 
     std::string what = e.what();
     const auto pos = what.find("parse error");
     fail(source, ": not valid JSON (", pos == std::string::npos ? what : what.substr(pos), ")");
+  } catch (const json::exception& e) {  // out_of_range: a number past double's range
+    fail(source, ": not valid JSON (", e.what(), ")");
   }
   if (!root.is_object()) fail(source, ": a config.json must be a JSON object");
   if (!root.contains("model_type") || !root.at("model_type").is_string())
