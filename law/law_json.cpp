@@ -63,15 +63,24 @@ nlohmann::json coefficients_to_json(const Coefficients& k, LawForm form) {
   return c;
 }
 
+// The string at `key`, or `fallback` when absent; another type is an error (json.value would
+// throw a type_error, not moeplan::Error).
+static std::string optional_string(const nlohmann::json& json, const char* key,
+                                   const std::string& fallback, const std::string& where) {
+  if (!json.contains(key)) return fallback;
+  if (!json.at(key).is_string()) fail(where, ": '", key, "' must be a string");
+  return json.at(key).get<std::string>();
+}
+
 ScalingLaw law_from_json(const nlohmann::json& json, const std::string& origin) {
   const std::string where = "law " + quoted_excerpt(origin);
   if (!json.is_object()) fail(where, ": expected a JSON object");
   ScalingLaw law;
-  law.name = json.value("name", origin);
-  law.description = json.value("description", "");
-  law.dataset = json.value("dataset", "");
-  law.tokenizer = json.value("tokenizer", "");
-  const std::string form = json.value("form", "");
+  law.name = optional_string(json, "name", origin, where);
+  law.description = optional_string(json, "description", "", where);
+  law.dataset = optional_string(json, "dataset", "", where);
+  law.tokenizer = optional_string(json, "tokenizer", "", where);
+  const std::string form = optional_string(json, "form", "", where);
   if (form == "abnar2025" || form == "sparse") law.form = LawForm::kSparse;
   else if (form == "chinchilla" || form == "dense") law.form = LawForm::kDense;
   else
@@ -102,6 +111,8 @@ ScalingLaw law_from_json_text(const std::string& text, const std::string& origin
     json = nlohmann::json::parse(text);
   } catch (const nlohmann::json::parse_error& e) {
     fail("law ", quoted_excerpt(origin), " is not valid JSON (byte ", e.byte, ")");
+  } catch (const nlohmann::json::exception& e) {  // out_of_range: a number past double's range
+    fail("law ", quoted_excerpt(origin), " is not valid JSON (", e.what(), ")");
   }
   return law_from_json(json, origin);
 }

@@ -111,10 +111,16 @@ law::FitRun read_run(const std::vector<std::string>& fields, const std::string& 
 }
 
 // The status a row is left out under, or "" for an ok row (or a file without the column).
-std::string status_left_out(const std::vector<std::string>& fields, const Column& status) {
+// A status is a word: it names the rows in reports and keys in JSON, which must be valid UTF-8
+// (a stray byte there made the JSON report throw), so anything but printable ASCII is refused.
+std::string status_left_out(const std::vector<std::string>& fields, const Column& status,
+                            const std::string& where) {
   if (!status.index) return "";
   const std::string value = lower(fields[*status.index]);
   if (value == "ok") return "";
+  for (const char c : value)
+    if (c < 0x20 || c > 0x7e)
+      fail(where, ": status ", quoted_excerpt(value), " is not printable ASCII");
   if (value.empty()) return "blank";
   return value.size() <= kExcerptChars ? value : quoted_excerpt(value);
 }
@@ -151,7 +157,7 @@ RunsCsv parse_runs_table(const std::string& text, const std::string& origin,
     }
     if (fields.size() != header_width)
       fail(where, ": ", fields.size(), " fields, the header has ", header_width);
-    const std::string status = status_left_out(fields, columns[kStatus]);
+    const std::string status = status_left_out(fields, columns[kStatus], where);
     if (!status.empty()) {
       ++table.left_out[status];
       continue;

@@ -9,6 +9,7 @@ packages=(
   libeigen3-dev                  # CPU reference model, isoFLOP least squares
   libdlib-dev                    # L-BFGS / box-constrained optimisation (header-only; BLAS bindings off)
   libgtest-dev                   # tests
+  clang libfuzzer-14-dev         # fuzz targets (scripts/fuzz.sh: libFuzzer, ASan, UBSan)
   nlohmann-json3-dev             # JSON reports, presets, configs
   libsentencepiece-dev           # BPE tokenizer for `data prepare`
   gnuplot-nox                    # plots in the Markdown report

@@ -26,6 +26,8 @@ nlohmann::json parse_json_text(const std::string& text, const std::string& where
     return nlohmann::json::parse(text);
   } catch (const nlohmann::json::parse_error& e) {
     fail(where, " is not valid JSON: ", syntax_error_description(e));
+  } catch (const nlohmann::json::exception&) {  // out_of_range: a number past double's range
+    fail(where, " is not valid JSON: a number is out of range");
   }
 }
 
