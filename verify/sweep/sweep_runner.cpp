@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "util/error.h"
+#include "util/sigint.h"
 #include "verify/sweep/bracketing.h"
 #include "verify/sweep/job_count.h"
 #include "verify/sweep/run_list.h"
@@ -22,30 +23,7 @@
 namespace moeplan::verify {
 namespace {
 
-volatile std::sig_atomic_t g_interrupted = 0;
-extern "C" void on_sigint(int) {
-  g_interrupted = 1;
-}
-
 constexpr auto kPollInterval = std::chrono::milliseconds(200);
-
-// Installs the SIGINT flag for the runner's lifetime.
-class SigintFlag {
- public:
-  SigintFlag() {
-    g_interrupted = 0;
-    struct sigaction action {};
-    action.sa_handler = on_sigint;
-    sigemptyset(&action.sa_mask);
-    sigaction(SIGINT, &action, &previous_);
-  }
-  ~SigintFlag() { sigaction(SIGINT, &previous_, nullptr); }
-  SigintFlag(const SigintFlag&) = delete;
-  SigintFlag& operator=(const SigintFlag&) = delete;
-
- private:
-  struct sigaction previous_ {};
-};
 
 pid_t spawn_worker(const RunnerOptions& o, std::size_t index) {
   const std::string exe = o.executable.string(), dir = o.sweep_dir.string();
@@ -78,8 +56,9 @@ struct WaveResult {
 };
 
 // Trains `pending` (indices into `runs`), o.jobs (or the default) at a time.
-WaveResult run_wave(const RunnerOptions& o, const std::vector<SweepRun>& runs,
-                    const std::vector<std::size_t>& pending, SweepProgress& progress) {
+WaveResult run_wave(const RunnerOptions& o, const SigintFlag& sigint,
+                    const std::vector<SweepRun>& runs, const std::vector<std::size_t>& pending,
+                    SweepProgress& progress) {
   std::vector<SweepRun> pending_runs;
   double pending_flops = 0;
   for (const std::size_t i : pending) {
@@ -98,10 +77,10 @@ WaveResult run_wave(const RunnerOptions& o, const std::vector<SweepRun>& runs,
   auto last_redraw = std::chrono::steady_clock::now();
   bool forwarded = false;
   while (next < pending.size() || !running.empty()) {
-    while (!g_interrupted && next < pending.size() &&
+    while (!sigint.raised() && next < pending.size() &&
            running.size() < static_cast<std::size_t>(jobs))
       running[spawn_worker(o, pending[next])] = pending[next], ++next;
-    if (g_interrupted && !forwarded) {
+    if (sigint.raised() && !forwarded) {
       // Start nothing more; the workers checkpoint (a terminal's ^C reached them already, a
       // `kill -INT` of the runner did not).
       next = pending.size();
@@ -127,12 +106,12 @@ WaveResult run_wave(const RunnerOptions& o, const std::vector<SweepRun>& runs,
     const auto rows = final_rows(o.sweep_dir);
     const auto row = rows.find(run.key);
     const bool interrupted = WIFEXITED(status) && WEXITSTATUS(status) == kExitInterrupted;
-    if (row == rows.end() && !interrupted && !g_interrupted) ++result.failed;
-    if (row != rows.end() || !(interrupted || g_interrupted))
+    if (row == rows.end() && !interrupted && !sigint.raised()) ++result.failed;
+    if (row != rows.end() || !(interrupted || sigint.raised()))
       progress.run_finished(run, row == rows.end() ? nullptr : &row->second,
                             "failed (see its train.out and the error above)");
   }
-  result.interrupted = g_interrupted != 0;
+  result.interrupted = sigint.raised();
   return result;
 }
 
@@ -160,7 +139,7 @@ int run_sweep_runner(const RunnerOptions& o, std::ostream& err) {
       continue;
     }
     for (const std::size_t i : pending) tried.insert(runs[i].key);
-    const WaveResult wave = run_wave(o, runs, pending, progress);
+    const WaveResult wave = run_wave(o, sigint, runs, pending, progress);
     failed += wave.failed;
     if (wave.interrupted) {
       progress.finish();
