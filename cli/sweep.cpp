@@ -22,17 +22,17 @@
 #include "verify/sweep/slurm_script.h"
 #include "verify/sweep/sweep_dir.h"
 #include "verify/sweep/sweep_runner.h"
+#include "verify/cuda_library.h"
 #include "verify/sweep/sweep_worker.h"
 #include "verify/train_loop.h"
 
 namespace moeplan::cli {
 namespace {
 
-#ifdef MOEPLAN_HAVE_CUDA
-constexpr const char* kDefaultDevice = "cuda";
-#else
-constexpr const char* kDefaultDevice = "cpu";
-#endif
+// The sweep trains on the GPU when this moeplan has the CUDA trainer.
+std::string default_device() {
+  return verify::built_with_cuda() ? "cuda" : "cpu";
+}
 
 std::vector<double> parse_list(const std::string& text, const std::string& what,
                                double (*parse)(const std::string&, const std::string&)) {
@@ -90,7 +90,7 @@ void add_options(CommandSpec& spec) {
       "val-tokens", po::value<std::string>(),
       ("held-out tokens per validation (default " + std::to_string(d.val_tokens) + ")").c_str())(
       "device", po::value<std::string>(),
-      (std::string("cuda or cpu (default ") + kDefaultDevice + ")").c_str())(
+      ("cuda or cpu (default " + default_device() + ")").c_str())(
       "seed", po::value<std::string>(),
       ("seed of every run's first attempt (default " + std::to_string(d.seed) + ")").c_str())(
       "seeds", po::value<std::string>(),
@@ -137,7 +137,7 @@ verify::SweepSetup setup_from(const po::variables_map& vm) {
   if (const auto v = option_number(vm, "lr-scale", parse_positive)) s.lr_scale = *v;
   s.min_steps = option_whole(vm, "min-steps").value_or(planner::kMinSteps);
   if (const auto v = option_whole(vm, "val-tokens")) s.val_tokens = *v;
-  s.device = option_text(vm, "device").value_or(kDefaultDevice);
+  s.device = option_text(vm, "device").value_or(default_device());
   verify::check_device_name(s.device);
   if (const auto v = option_whole(vm, "seed")) s.seed = static_cast<std::uint64_t>(*v);
   if (const auto v = option_whole(vm, "seeds")) s.repeat_seeds = static_cast<int>(*v);

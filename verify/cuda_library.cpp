@@ -54,6 +54,18 @@ void* open_library() {
        "; use --device cpu");
 }
 
+}  // namespace
+
+bool built_with_cuda() {
+#ifdef MOEPLAN_HAVE_CUDA
+  return true;
+#else
+  return false;
+#endif
+}
+
+namespace {
+
 // The library's table, loaded once.
 const MoeplanCudaApi& cuda_api() {
   static const MoeplanCudaApi* api = [] {

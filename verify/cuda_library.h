@@ -16,4 +16,8 @@ inline constexpr const char* kCudaLibraryVariable = "MOEPLAN_CUDA_LIBRARY";
 // needs, cuBLAS or cuDNN) when it cannot be loaded, or when there is no GPU.
 cuda::DeviceInfo cuda_device_info();
 
+// Whether this moeplan was built with the CUDA trainer (nvcc found at configure time); commands
+// whose default device is "cuda" in such a build and "cpu" otherwise ask here.
+bool built_with_cuda();
+
 }  // namespace moeplan::verify

@@ -5,9 +5,7 @@
 #include <thread>
 
 #include "verify/memory_check.h"
-#ifdef MOEPLAN_HAVE_CUDA
-#include "verify/cuda/device.h"
-#endif
+#include "verify/cuda_library.h"
 
 namespace moeplan::verify {
 namespace {
@@ -17,11 +15,7 @@ constexpr double kCudaContextBytes = 600e6;  // what each process's CUDA context
 
 double free_memory_bytes(const std::string& device) {
   if (device == "cpu") return available_host_memory_bytes();
-#ifdef MOEPLAN_HAVE_CUDA
-  return static_cast<double>(cuda::device_info().free_bytes);
-#else
-  return 0;
-#endif
+  return static_cast<double>(cuda_device_info().free_bytes);  // opens libmoeplan_cuda.so
 }
 
 }  // namespace
