@@ -201,14 +201,16 @@ Prediction new_prediction(const VerifyOptions& o, const VerifyInputs& in) {
 // the same law at the same budget), each in its own directory under VERIFY/.
 std::vector<verify::MeasuredModel> models_to_train(const VerifyOptions& o, const VerifyInputs& in,
                                                    const Prediction& p) {
+  // Each model is labelled with its architecture's S = (E − K)/E (Eq. 7); the law is evaluated at
+  // the S it uses (a dense law's is 0), so two models may share a prediction but never a label.
   std::vector<verify::MeasuredModel> models = {
-      {p.architecture, p.sparsity, p.predicted_loss, std::nullopt, true}};
+      {p.architecture, p.architecture.sparsity(), p.predicted_loss, std::nullopt, true}};
   if (!o.neighbors) return models;
   const auto request =
       verify::verify_plan_request(in.setup, in.law, p.inputs.budget_flops, p.inputs.max_sparsity);
   for (const auto& arch : verify::neighbor_architectures(p.architecture)) {
     const auto m = planner::describe_model(arch, request);
-    models.push_back({arch, m.sparsity,
+    models.push_back({arch, arch.sparsity(),
                       law::predict_loss(in.law, double(m.counts.total), m.tokens, m.sparsity),
                       std::nullopt, false});
   }
