@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
+#include <functional>
 #include <iostream>
 #include <thread>
 
@@ -46,6 +47,28 @@ std::string coefficient_names() {
   for (const auto& [name, value] : law::named_coefficients({}, law::LawForm::kSparse))
     names += (names.empty() ? "" : ", ") + name;
   return names;
+}
+
+// --form: the sparse law (Eq. 6) or the dense one.
+law::LawForm form_from_name(const std::string& text) {
+  if (text == "abnar2025" || text == "sparse") return law::LawForm::kSparse;
+  if (text == "chinchilla" || text == "dense") return law::LawForm::kDense;
+  throw Error(unknown_name_message("--form", text, {"abnar2025", "chinchilla"}));
+}
+
+// The progress line on stderr: starts done of all, elapsed seconds and an ETA, at most twice a
+// second.
+std::function<void(std::size_t, std::size_t)> progress_line(
+    std::chrono::steady_clock::time_point t0) {
+  return [t0, shown_at = 0.0](std::size_t done, std::size_t total) mutable {
+    const double now =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    if (now - shown_at < 0.5 && done < total) return;
+    shown_at = now;
+    const double eta = done ? now * double(total - done) / double(done) : 0;
+    std::fprintf(stderr, "\rlaw fit: %zu / %zu starts (%.0f%%), %.0f s, ETA %.0f s   ", done,
+                 total, 100.0 * double(done) / double(total), now, eta);
+  };
 }
 
 }  // namespace
@@ -95,10 +118,7 @@ int run_law_fit(const std::vector<std::string>& args) {
   if (!vm) return 0;
   const std::string runs_path = (*vm)["runs"].as<std::string>();
 
-  law::LawForm form;
-  if (form_text == "abnar2025" || form_text == "sparse") form = law::LawForm::kSparse;
-  else if (form_text == "chinchilla" || form_text == "dense") form = law::LawForm::kDense;
-  else throw Error(unknown_name_message("--form", form_text, {"abnar2025", "chinchilla"}));
+  const law::LawForm form = form_from_name(form_text);
   if (format != "table" && format != "json")
     throw Error(unknown_name_message("--format", format, {"table", "json"}));
   law::FitSettings settings;
@@ -125,16 +145,7 @@ int run_law_fit(const std::vector<std::string>& args) {
   };
   // On a terminal, a progress line on stderr (the full grid takes about a minute on 2 cores).
   const bool tty = isatty(STDERR_FILENO) != 0;
-  double shown_at = 0;
-  if (tty)
-    settings.optimiser.progress = [&](std::size_t done, std::size_t total) {
-      const double now = elapsed();
-      if (now - shown_at < 0.5 && done < total) return;
-      shown_at = now;
-      const double eta = done ? now * double(total - done) / double(done) : 0;
-      std::fprintf(stderr, "\rlaw fit: %zu / %zu starts (%.0f%%), %.0f s, ETA %.0f s   ", done,
-                   total, 100.0 * double(done) / double(total), now, eta);
-    };
+  if (tty) settings.optimiser.progress = progress_line(t0);
   law::FitResult result = law::fit_law(runs, settings);
   if (tty) std::fprintf(stderr, "\r%*s\r", 72, "");
   const double seconds = elapsed();
