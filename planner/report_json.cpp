@@ -98,6 +98,70 @@ json points_json(const std::vector<SlicePoint>& points, const char* x, const cha
   return a;
 }
 
+// The continuous optimum of the mode and which constraints bind there.
+json continuous_json(const PlanResult& plan) {
+  const ContinuousPoint& p = plan.continuous.point;
+  const BindingConstraints& bind = plan.continuous.binding;
+  return {{"mode", plan_mode_name(plan.request.mode)},
+                             {"total_params", p.total_params},
+                             {"active_params", p.active_params},
+                             {"tokens", p.tokens},
+                             {"sparsity", p.sparsity},
+                             {"predicted_loss", p.loss},
+                             {"flops_per_token", p.flops_per_token},
+                             {"d_model", p.d_model},
+                             {"n_layers", p.n_layers},
+                             {"binding",
+                              {{"memory", bind.memory},
+                               {"max_params", bind.max_params},
+                               {"max_sparsity", bind.max_sparsity},
+                               {"min_sparsity", bind.min_sparsity}}}};
+}
+
+// The training recipe: DeepSeek's batch and LR laws beside the paper's settings.
+json recipe_json(const Recipe& rec) {
+  return {{"deepseek",
+                  {{"batch_tokens_law", rec.deepseek_batch_tokens},
+                   {"peak_lr", rec.deepseek_peak_lr},
+                   {"schedule", schedule_json(rec.deepseek)}}},
+                 {"paper",
+                  {{"batch_tokens", kPaperBatchTokens},
+                   {"peak_lrs", rec.paper_peak_lrs},
+                   {"schedule", schedule_json(rec.paper)}}},
+                 {"warmup_fraction", rec.warmup_fraction},
+                 {"decay", "cosine"},
+                 {"final_lr_fraction", rec.final_lr_fraction}};
+}
+
+// Bytes per parameter, the memory per device under the plan's layout, and whether it fits.
+json memory_json(const PlanResult& plan) {
+  const PlanRequest& r = plan.request;
+  const PlannedModel& m = plan.chosen;
+  const law::BytesPerParam bpp = law::bytes_per_param(r.cap.setup.regime);
+  const bool fits =
+      (!r.cap.bytes_per_device || m.memory.per_device_bytes() <= *r.cap.bytes_per_device) &&
+      (!r.cap.max_params || static_cast<double>(m.counts.total) <= *r.cap.max_params);
+  return {{"regime", law::regime_name(r.cap.setup.regime)},
+                 {"bytes_per_param",
+                  {{"weights", bpp.weights},
+                   {"grads", bpp.grads},
+                   {"master", bpp.master},
+                   {"optimizer", bpp.optimizer},
+                   {"total", bpp.total()}}},
+                 {"weights_bytes", m.memory.weights_bytes},
+                 {"grads_bytes", m.memory.grads_bytes},
+                 {"optimizer_bytes", m.memory.optimizer_bytes},
+                 {"activation_bytes", m.memory.activation_bytes},
+                 {"per_device_bytes", m.memory.per_device_bytes()},
+                 {"devices", r.cap.setup.devices},
+                 {"zero_stage", r.cap.setup.zero_stage},
+                 {"micro_batch", r.cap.setup.micro_batch},
+                 {"parallel", parallel_json(m.layout)},
+                 {"cap_bytes_per_device", optional_number(r.cap.bytes_per_device)},
+                 {"max_params", optional_number(r.cap.max_params)},
+                 {"fits", fits}};
+}
+
 }  // namespace
 
 json plan_to_json(const PlanResult& plan, const PlanSlices* slices, const PlotOutcome* plots) {
@@ -144,57 +208,9 @@ json plan_to_json(const PlanResult& plan, const PlanSlices* slices, const PlotOu
                           {"experts_active", c.experts_active},
                           {"norms", c.norms},
                           {"embedding", c.embedding}};
-  const ContinuousPoint& p = plan.continuous.point;
-  const BindingConstraints& bind = plan.continuous.binding;
-  j["continuous_optimum"] = {{"mode", plan_mode_name(r.mode)},
-                             {"total_params", p.total_params},
-                             {"active_params", p.active_params},
-                             {"tokens", p.tokens},
-                             {"sparsity", p.sparsity},
-                             {"predicted_loss", p.loss},
-                             {"flops_per_token", p.flops_per_token},
-                             {"d_model", p.d_model},
-                             {"n_layers", p.n_layers},
-                             {"binding",
-                              {{"memory", bind.memory},
-                               {"max_params", bind.max_params},
-                               {"max_sparsity", bind.max_sparsity},
-                               {"min_sparsity", bind.min_sparsity}}}};
-  const Recipe& rec = plan.recipe;
-  j["recipe"] = {{"deepseek",
-                  {{"batch_tokens_law", rec.deepseek_batch_tokens},
-                   {"peak_lr", rec.deepseek_peak_lr},
-                   {"schedule", schedule_json(rec.deepseek)}}},
-                 {"paper",
-                  {{"batch_tokens", kPaperBatchTokens},
-                   {"peak_lrs", rec.paper_peak_lrs},
-                   {"schedule", schedule_json(rec.paper)}}},
-                 {"warmup_fraction", rec.warmup_fraction},
-                 {"decay", "cosine"},
-                 {"final_lr_fraction", rec.final_lr_fraction}};
-  const law::BytesPerParam bpp = law::bytes_per_param(r.cap.setup.regime);
-  const bool fits =
-      (!r.cap.bytes_per_device || m.memory.per_device_bytes() <= *r.cap.bytes_per_device) &&
-      (!r.cap.max_params || static_cast<double>(c.total) <= *r.cap.max_params);
-  j["memory"] = {{"regime", law::regime_name(r.cap.setup.regime)},
-                 {"bytes_per_param",
-                  {{"weights", bpp.weights},
-                   {"grads", bpp.grads},
-                   {"master", bpp.master},
-                   {"optimizer", bpp.optimizer},
-                   {"total", bpp.total()}}},
-                 {"weights_bytes", m.memory.weights_bytes},
-                 {"grads_bytes", m.memory.grads_bytes},
-                 {"optimizer_bytes", m.memory.optimizer_bytes},
-                 {"activation_bytes", m.memory.activation_bytes},
-                 {"per_device_bytes", m.memory.per_device_bytes()},
-                 {"devices", r.cap.setup.devices},
-                 {"zero_stage", r.cap.setup.zero_stage},
-                 {"micro_batch", r.cap.setup.micro_batch},
-                 {"parallel", parallel_json(m.layout)},
-                 {"cap_bytes_per_device", optional_number(r.cap.bytes_per_device)},
-                 {"max_params", optional_number(r.cap.max_params)},
-                 {"fits", fits}};
+  j["continuous_optimum"] = continuous_json(plan);
+  j["recipe"] = recipe_json(plan.recipe);
+  j["memory"] = memory_json(plan);
   json alternatives = json::array();
   for (std::size_t i = 0; i < plan.alternatives.size(); ++i) {
     json a = model_json(plan.alternatives[i]);
