@@ -23,8 +23,12 @@
 #              must be identical bytes
 #   bench      tokens/s and MFU on the four SPEC §6 bench models, ours vs torch.compile
 #              (bench/bench_train_gpu.sh)
+#   sanitizer  (only when named) every gpu test binary under compute-sanitizer, memcheck then
+#              racecheck; a finding fails the section (docs/reliability.md). It works on the
+#              Firecracker machines only (KINDS.md): "Device not supported" means gVisor.
 # Results in $OUT (default ./device-out), 8 files: summary.txt, device.txt, gpu_tests.log,
-# compare.log, compare.json, repeat.log, bench.log, bench.json. Scratch in $MOEPLAN_WORK (/tmp/moeplan-device).
+# compare.log, compare.json, repeat.log, bench.log, bench.json (and sanitizer.log when named).
+# Scratch in $MOEPLAN_WORK (/tmp/moeplan-device).
 # The exit status is 0 only when every section passed. MOEPLAN_DEVICE_SECTIONS (default "device
 # gpu-tests compare repeat bench") runs only the sections named. MOEPLAN_TRAIN_DEVICE=cpu (and
 # BENCH_DEVICE=cpu) dry-run the compare and bench plumbing on a machine without a GPU.
@@ -253,13 +257,27 @@ bench() {
   BENCH_DEADLINE=$((DEADLINE - 10)) bash bench/bench_train_gpu.sh "$BIN" "$WORK/bench" "$OUT/bench.json"
 }
 
-export -f device_info gpu_tests compare repeat bench
+gpu_sanitizer() {
+  command -v compute-sanitizer >/dev/null || { echo "no compute-sanitizer on PATH"; exit 1; }
+  local rc=0 tool t
+  for tool in memcheck racecheck; do
+    for t in $GPU_TESTS; do
+      echo "--- compute-sanitizer --tool $tool $t"
+      compute-sanitizer --tool "$tool" --error-exitcode 86 --print-limit 20 "$BUILD/tests/$t" ||
+        { echo "FINDING or failure: $tool $t"; rc=1; }
+    done
+  done
+  return $rc
+}
+
+export -f device_info gpu_tests compare repeat bench gpu_sanitizer
 section device 60 "$OUT/device.txt" device_info
 section gpu-tests 150 "$OUT/gpu_tests.log" gpu_tests
 section compare 120 "$OUT/compare.log" compare
 section repeat 120 "$OUT/repeat.log" repeat
 [ -f bench/ref/torch_moe_ref.py ] || note "bench: bench/ref/torch_moe_ref.py is missing (carry bench/ref): torch rows will fail"
 section bench 600 "$OUT/bench.log" bench
+section sanitizer 400 "$OUT/sanitizer.log" gpu_sanitizer
 
 # Headline numbers.
 python3 - "$OUT" <<'EOF' | tee -a "$OUT/summary.txt" || true

@@ -1,25 +1,21 @@
 #!/usr/bin/env bash
-# Builds the libFuzzer targets of fuzz/ (clang, ASan + UBSan, CPU only) into their own build
-# folder and runs each for a fixed number of executions with a fixed seed over its seed corpus
-# and regression cases: repeatable, not time-bounded. Any finding (crash, sanitizer report,
-# exception other than moeplan::Error, timeout, memory blow-up) fails the script; the input is
-# kept under $FUZZ_BUILD_DIR/findings/. Environment: FUZZ_RUNS (executions per target),
-# FUZZ_SEED, FUZZ_BUILD_DIR, FUZZ_TARGETS (space-separated subset).
+# Runs each libFuzzer target of fuzz/ (clang, ASan + UBSan, CPU only; built with the sanitizer
+# build of scripts/sanitize.sh, in its build folder) for a fixed number of executions with a
+# fixed seed over its seed corpus and regression cases: repeatable, not time-bounded. Any finding
+# (crash, sanitizer report, exception other than moeplan::Error, timeout, memory blow-up) fails
+# the script; the input is kept under $MOEPLAN_SANITIZE_BUILD_DIR/findings/. Environment:
+# FUZZ_RUNS (executions per target), FUZZ_SEED, FUZZ_TARGETS (space-separated subset),
+# MOEPLAN_SANITIZE_BUILD_DIR (default build-sanitize).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 runs=${FUZZ_RUNS:-5000}
 seed=${FUZZ_SEED:-1}
-build=${FUZZ_BUILD_DIR:-build-fuzz}
-
-launcher=()
-command -v ccache >/dev/null && launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
-cmake -S . -B "$build" -DMOEPLAN_FUZZ=ON -DCMAKE_CXX_COMPILER=clang++ \
-      -DCMAKE_BUILD_TYPE=RelWithDebInfo "${launcher[@]}" >/dev/null
+build=${MOEPLAN_SANITIZE_BUILD_DIR:-build-sanitize}
 
 targets=()
 for source in fuzz/targets/*.cpp; do targets+=("$(basename "$source" .cpp)"); done
 [ -n "${FUZZ_TARGETS:-}" ] && read -r -a targets <<<"$FUZZ_TARGETS"
-cmake --build "$build" -j"$(nproc)" --target "${targets[@]/%/_fuzz}"
+MOEPLAN_SANITIZE_BUILD_DIR=$build bash scripts/sanitize.sh --build-only
 
 mkdir -p "$build/findings"
 for target in "${targets[@]}"; do
