@@ -143,6 +143,12 @@ std::string remount_read_only(const std::filesystem::path& dir, std::uint64_t si
   return "";
 }
 
+std::string hide_proc() {
+  if (::mount("tmpfs", "/proc", "tmpfs", 0, "size=4096") != 0)
+    return std::string("cannot cover /proc: ") + std::strerror(errno);
+  return "";
+}
+
 std::vector<std::string> directory_names(const std::filesystem::path& dir) {
   std::vector<std::string> names;
   std::error_code ec;

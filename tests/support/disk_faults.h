@@ -32,6 +32,10 @@ std::string mount_private_tmpfs(const std::filesystem::path& dir, std::uint64_t 
 // In a child, after mount_private_tmpfs: makes that tmpfs read-only; "" or why not.
 std::string remount_read_only(const std::filesystem::path& dir, std::uint64_t size_bytes);
 
+// In a child, after mount_private_tmpfs: covers /proc with an empty tmpfs, as on a system
+// without /proc (the atomic writer then uses a named temporary file); "" or why not.
+std::string hide_proc();
+
 // The names in `dir`, sorted ("" entries never; a missing directory gives none).
 std::vector<std::string> directory_names(const std::filesystem::path& dir);
 
