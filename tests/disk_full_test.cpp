@@ -99,6 +99,24 @@ TEST(DiskFull, DataPrepareShardsLeaveNothing) {
   EXPECT_EQ(directory_names(dir.path()), Names{"corpus.txt"});  // the new directory is removed
 }
 
+// The sentencepiece model is trained into memory and written by moeplan: sentencepiece's own
+// writes kept a truncated model that then failed to load with a parse error.
+TEST(DiskFull, SentencePieceModelNamesTheFileAndTheCause) {
+  TempDir dir;
+  std::string text;
+  for (int i = 0; i < 2000; ++i)
+    text += "the expert router sends token " + std::to_string(i % 97) + "\n";
+  write_text_file(dir / "corpus.txt", text);
+  const auto out = dir / "data";
+  const auto r =
+      run_moeplan_with_file_limit({"data", "prepare", "--tokenizer", "sentencepiece:400", "--input",
+                                   (dir / "corpus.txt").string(), "--out", out.string()},
+                                  2000);  // the model is ~5 kB
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  expect_one_line_error(r.err, out / "tokenizer.model", "File too large");
+  EXPECT_EQ(directory_names(dir.path()), Names{"corpus.txt"});
+}
+
 TEST(DiskFull, LedgerRewriteKeepsEveryRecordedRow) {
   TempDir dir;
   const auto ledger = dir / "runs.csv";
