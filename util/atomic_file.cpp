@@ -22,7 +22,7 @@ std::filesystem::path directory_of(const std::filesystem::path& path) {
 }
 
 std::filesystem::path temporary_name(const std::filesystem::path& target) {
-  static std::random_device rd;
+  std::random_device rd;  // one per call: writers may run on several threads
   auto name = target;
   name += ".tmp" + std::to_string(rd());
   return name;
