@@ -5,8 +5,10 @@
 // read-only filesystem where it may mount one).
 #include <gtest/gtest.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 
 #include <algorithm>
+#include <cstdlib>
 
 #include "tests/support/cli_runner.h"
 #include "tests/support/disk_faults.h"
@@ -151,6 +153,18 @@ TEST(DiskFull, TrainingLogAndDumpOnAFullDeviceStopTheRunAndSaySo) {
   r = run_moeplan(with(kTrainArgs, {"--no-checkpoint", "--dump-batches", "/dev/full"}));
   EXPECT_EQ(r.exit_code, 1) << r.out;
   expect_one_line_error(r.err, "/dev/full", "No space left on device");
+}
+
+// A report on standard output redirected into a full device.
+TEST(DiskFull, ReportOnStandardOutputIntoAFullDevice) {
+  TempDir dir;
+  std::string command = std::string("'") + MOEPLAN_BINARY + "'";
+  for (const auto& a : kPlanArgs) command += " " + a;
+  command += " >/dev/full 2>'" + (dir / "err").string() + "'";
+  const int status = std::system(command.c_str());
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 1) << status;
+  EXPECT_EQ(read_text_file(dir / "err"),
+            "moeplan: error: cannot write to standard output: No space left on device\n");
 }
 
 // The atomic writer renames over its target: a device must be refused, not replaced.
