@@ -167,14 +167,19 @@ TEST(DiskFull, ReportOnStandardOutputIntoAFullDevice) {
             "moeplan: error: cannot write to standard output: No space left on device\n");
 }
 
-// The atomic writer renames over its target: a device must be refused, not replaced.
-TEST(DiskFull, AtomicWriterRefusesADevice) {
-  const auto r = run_moeplan(with(kPlanArgs, {"--out", "/dev/full"}));
+// The atomic writer renames over its target: a device or a pipe must be refused, not replaced
+// (a FIFO of the test's own stands for /dev/full, which a regression would replace as root).
+TEST(DiskFull, AtomicWriterRefusesAFileThatIsNotRegular) {
+  TempDir dir;
+  const auto fifo = dir / "fifo";
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  const auto r = run_moeplan(with(kPlanArgs, {"--out", fifo.string()}));
   EXPECT_EQ(r.exit_code, 1);
-  expect_one_line_error(r.err, "/dev/full", "not a regular file");
-  struct stat device;
-  ASSERT_EQ(::stat("/dev/full", &device), 0);
-  EXPECT_TRUE(S_ISCHR(device.st_mode));
+  expect_one_line_error(r.err, fifo, "not a regular file");
+  struct stat file;
+  ASSERT_EQ(::stat(fifo.c_str(), &file), 0);
+  EXPECT_TRUE(S_ISFIFO(file.st_mode));
+  EXPECT_EQ(directory_names(dir.path()), Names{"fifo"});
 }
 
 // While the file is written its directory shows no new name where the filesystem gives unnamed
