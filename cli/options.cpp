@@ -1,5 +1,7 @@
 #include "cli/options.h"
 
+#include <cerrno>
+#include <cstring>
 #include <iostream>
 
 #include "util/error.h"
@@ -42,8 +44,12 @@ void check_output(const std::string& path) {
 
 void emit_output(const std::string& path, const std::string& text) {
   if (is_stdout(path)) {
+    errno = 0;
     std::cout << text;
     std::cout.flush();
+    // A report piped into a full disk (`> file`) must not end in success.
+    if (!std::cout)
+      fail("cannot write to standard output: ", errno != 0 ? std::strerror(errno) : "write failed");
   } else {
     write_file_atomic(path, text);
   }

@@ -4,10 +4,11 @@
 
 #include <cstdlib>
 #include <filesystem>
-#include <fstream>
 #include <random>
 #include <sstream>
 
+#include "util/error.h"
+#include "util/files.h"
 #include "util/units.h"
 
 namespace moeplan::planner {
@@ -138,15 +139,18 @@ PlotOutcome render_gnuplot(const std::vector<RenderedPlot>& targets,
   const fs::path script_path = fs::temp_directory_path() / ("moeplan-plot" + tag + ".gp");
   const fs::path log_path = fs::temp_directory_path() / ("moeplan-plot" + tag + ".log");
   bool ok = true;
+  std::string failure = "gnuplot failed";
   for (std::size_t i = 0; i < targets.size() && ok; ++i) {
     const fs::path temp = targets[i].path + tag;
     temps.push_back(temp);
-    {
-      std::ofstream script(script_path);
-      script << "set terminal pngcairo size 900,560 enhanced font 'sans,11'\n"
-             << "set output '" << gnuplot_text(temp.string()) << "'\n"
-             << bodies[i] << "set output\n";
-      ok = static_cast<bool>(script);
+    try {
+      write_file_atomic(script_path, "set terminal pngcairo size 900,560 enhanced font 'sans,11'\n"
+                                     "set output '" + gnuplot_text(temp.string()) + "'\n" +
+                                         bodies[i] + "set output\n");
+    } catch (const Error& e) {  // a full temporary directory: say so rather than "gnuplot failed"
+      failure = e.what();
+      ok = false;
+      break;
     }
     const std::string command = shell_quote(gnuplot) + " " + shell_quote(script_path.string()) +
                                 " >" + shell_quote(log_path.string()) + " 2>&1";
@@ -165,7 +169,7 @@ PlotOutcome render_gnuplot(const std::vector<RenderedPlot>& targets,
   }
   for (const auto& t : temps) remove_quietly(t);
   if (!ok) {
-    outcome.note = "plots not rendered: gnuplot failed";
+    outcome.note = "plots not rendered: " + failure;
     return outcome;
   }
   outcome.plots = targets;

@@ -5,10 +5,11 @@
 #include <cerrno>
 #include <cstring>
 #include <fstream>
-#include <random>
 #include <sstream>
 
+#include "util/atomic_file.h"
 #include "util/error.h"
+#include "util/output_file.h"
 #include "util/text.h"
 
 namespace moeplan {
@@ -45,46 +46,29 @@ void check_writable(const std::filesystem::path& path) {
     fail("cannot write ", quoted(path), ": ", std::strerror(errno));
 }
 
+void fail_writing(const std::filesystem::path& path, int error_number) {
+  fail_writing(path, std::strerror(error_number));
+}
+
+void fail_writing(const std::filesystem::path& path, const std::string& cause) {
+  fail("cannot write ", quoted(path), ": ", cause);
+}
+
 void write_file_atomic(const std::filesystem::path& path, const std::string& contents) {
-  write_file_atomic(path, [&](std::ostream& out) {
-    out.write(contents.data(), static_cast<std::streamsize>(contents.size()));
-  });
+  check_writable(path);
+  AtomicFile file(path);  // removes the temporary file when anything below throws
+  write_all(file.fd(), contents.data(), contents.size(), path);
+  file.commit();
 }
 
 void write_file_atomic(const std::filesystem::path& path,
                        const std::function<void(std::ostream&)>& write) {
   check_writable(path);
-  std::random_device rd;
-  auto tmp = path;
-  tmp += ".tmp" + std::to_string(rd());
-  // Never throws: cleanup must not replace the error that caused it.
-  const auto remove_tmp = [&tmp] {
-    std::error_code ignored;
-    std::filesystem::remove(tmp, ignored);
-  };
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out) fail("cannot write ", quoted(path), ": ", std::strerror(errno));
-    try {
-      write(out);
-      out.flush();
-    } catch (...) {
-      out.close();
-      remove_tmp();
-      throw;
-    }
-    if (!out) {
-      out.close();
-      remove_tmp();
-      fail("cannot write ", quoted(path), ": write failed (disk full?)");
-    }
-  }
-  std::error_code ec;
-  std::filesystem::rename(tmp, path, ec);
-  if (ec) {
-    remove_tmp();
-    fail("cannot write ", quoted(path), ": ", ec.message());
-  }
+  AtomicFile file(path);
+  FileStream out(file.fd(), path);
+  write(out);
+  out.flush_buffer();
+  file.commit();
 }
 
 CreatedDirectory::CreatedDirectory(const std::filesystem::path& path, Removal removal)

@@ -11,15 +11,21 @@ namespace moeplan {
 // Reads a whole file; throws Error naming the path when it cannot.
 std::string read_file(const std::filesystem::path& path);
 
-// Writes `contents` to `path` atomically (temp file + rename). Throws Error on failure, in
-// which case `path` is untouched.
+// Writes `contents` to `path` atomically (a temporary file in the same directory, synced, then
+// renamed over `path`; util/atomic_file.h). Throws Error "cannot write 'PATH': CAUSE" on
+// failure (a full disk, a file size limit, a read-only filesystem), in which case `path` is
+// untouched and no temporary file is left.
 void write_file_atomic(const std::filesystem::path& path, const std::string& contents);
 
-// Streaming variant for large outputs: `write` fills the temporary file's stream. If `write`
-// throws or the stream fails, the temporary file is removed and `path` is untouched; an
-// exception from `write` propagates unchanged.
+// Streaming variant for large outputs: `write` fills the temporary file's stream, whose failed
+// writes throw that Error at once (the stream has exceptions(badbit) set). If `write` throws,
+// the temporary file is removed and `path` is untouched; the exception propagates unchanged.
 void write_file_atomic(const std::filesystem::path& path,
                        const std::function<void(std::ostream&)>& write);
+
+// Throws Error "cannot write 'PATH': CAUSE", CAUSE being errno's text for `error_number`.
+[[noreturn]] void fail_writing(const std::filesystem::path& path, int error_number);
+[[noreturn]] void fail_writing(const std::filesystem::path& path, const std::string& cause);
 
 // Throws Error unless `path`'s directory exists and is writable: used to fail *before* doing
 // expensive work whose result could not be saved.

@@ -20,21 +20,22 @@ TrainingOutputs::TrainingOutputs(const TrainConfig& cfg)
 }
 
 void TrainingOutputs::open(bool resumed) {
-  if (!config_.log_path.empty()) {
-    log_.open(config_.log_path, resumed ? std::ios::app : std::ios::trunc);
-    if (!log_) fail("cannot open the log file ", config_.log_path.string());
-  }
-  if (!config_.dump_batches_path.empty()) {
-    dump_.open(config_.dump_batches_path,
-               std::ios::binary | (resumed ? std::ios::app : std::ios::trunc));
-    if (!dump_) fail("cannot open the batch dump ", config_.dump_batches_path.string());
-  }
+  const auto start = resumed ? AppendFile::Start::kAppend : AppendFile::Start::kTruncate;
+  if (!config_.log_path.empty()) log_.emplace(config_.log_path, start);
+  if (!config_.dump_batches_path.empty()) dump_.emplace(config_.dump_batches_path, start);
 }
 
 void TrainingOutputs::write_record(const nlohmann::json& record) {
-  if (log_.is_open()) log_ << record.dump() << "\n" << std::flush;
+  if (!log_) return;
+  try {
+    log_->stream() << record.dump() << "\n" << std::flush;
+  } catch (const Error& e) {
+    // The run cannot go on without its log, but what it saved stays usable: say so.
+    fail(e.what(), "; training stopped at step ", record.value("step", std::int64_t{0}), ", ",
+         have_checkpoint_ ? "resume from " + checkpoint_path_.string()
+                          : std::string("no checkpoint written yet"));
+  }
 }
-
 void TrainingOutputs::append_windows(const TokenBatch& b, std::vector<std::int32_t>* out) {
   for (std::int64_t r = 0; r < b.count; ++r) {
     const auto row = static_cast<std::size_t>(r * b.seq);
@@ -47,10 +48,9 @@ void TrainingOutputs::append_windows(const TokenBatch& b, std::vector<std::int32
 void TrainingOutputs::write_windows(const std::vector<std::int32_t>& windows) {
   static_assert(std::endian::native == std::endian::little,
                 "--dump-batches writes the host's int32");
-  dump_.write(reinterpret_cast<const char*>(windows.data()),
-              static_cast<std::streamsize>(windows.size() * sizeof(std::int32_t)));
-  dump_.flush();
-  if (!dump_) fail("cannot write the batch dump ", config_.dump_batches_path.string());
+  dump_->stream().write(reinterpret_cast<const char*>(windows.data()),
+                        static_cast<std::streamsize>(windows.size() * sizeof(std::int32_t)));
+  dump_->stream().flush();  // throws Error naming the dump and the cause
 }
 
 void TrainingOutputs::save(const Backend& backend, const TrainingState& state) {

@@ -4,13 +4,13 @@
 // elsewhere, but checked here with the rest).
 #include <cstdint>
 #include <filesystem>
-#include <fstream>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "util/files.h"
+#include "util/output_file.h"
 #include "verify/backend.h"
 #include "verify/checkpoint.h"
 #include "verify/data/data_loader.h"
@@ -27,9 +27,11 @@ class TrainingOutputs {
 
   // Opens the log and the batch dump: appended to when resuming, else started afresh.
   void open(bool resumed);
-  void write_record(const nlohmann::json& record);  // one log line, when --log is given
+  // One log line, when --log is given. A line that cannot be written (a full disk) stops the
+  // run with an Error naming the log, the cause, and the checkpoint to resume from.
+  void write_record(const nlohmann::json& record);
 
-  bool dumping_batches() const { return dump_.is_open(); }
+  bool dumping_batches() const { return dump_.has_value(); }
   // One step's windows, int32 (batch, context+1): each sequence's inputs, then its last target.
   static void append_windows(const TokenBatch& batch, std::vector<std::int32_t>* windows);
   void write_windows(const std::vector<std::int32_t>& windows);
@@ -52,7 +54,7 @@ class TrainingOutputs {
   std::optional<CreatedDirectory> run_directory_;
   std::filesystem::path checkpoint_path_;
   bool have_checkpoint_ = false;
-  std::ofstream log_, dump_;
+  std::optional<AppendFile> log_, dump_;
 };
 
 }  // namespace moeplan::verify

@@ -3,10 +3,12 @@
 #include <sentencepiece_processor.h>
 #include <sentencepiece_trainer.h>
 
+#include <sstream>
 #include <thread>
 #include <unordered_map>
 
 #include "util/error.h"
+#include "util/files.h"
 #include "util/units.h"
 
 namespace moeplan::verify {
@@ -36,6 +38,13 @@ class SentencePieceTokenizer final : public Tokenizer {
     }
   }
   std::string name() const override { return "sentencepiece"; }
+  // The model's pieces and scores, one "piece<TAB>score" line each: sentencepiece's .vocab file.
+  std::string vocab_listing() const {
+    std::ostringstream out;
+    for (int id = 0; id < sp_.GetPieceSize(); ++id)
+      out << sp_.IdToPiece(id) << "\t" << sp_.GetScore(id) << "\n";
+    return out.str();
+  }
   std::int64_t vocab_size() const override { return sp_.GetPieceSize(); }
   std::vector<std::uint32_t> encode_document(const std::string& text) const override {
     std::vector<std::uint32_t> ids;
@@ -95,7 +104,6 @@ std::unique_ptr<Tokenizer> train_sentencepiece(const std::vector<std::filesystem
   const unsigned threads = std::max(1u, std::thread::hardware_concurrency());
   const std::unordered_map<std::string, std::string> args{
       {"input", files},
-      {"model_prefix", model_prefix.string()},
       {"model_type", "bpe"},
       {"vocab_size", std::to_string(vocab)},
       {"byte_fallback", "true"},  // any byte sequence encodes; <0x0A> carries newlines
@@ -109,9 +117,16 @@ std::unique_ptr<Tokenizer> train_sentencepiece(const std::vector<std::filesystem
       {"max_sentence_length", "16384"},
       {"minloglevel", "2"},
       {"num_threads", std::to_string(threads)}};
-  const auto status = sentencepiece::SentencePieceTrainer::Train(args);
+  // Trained into memory and written here atomically: sentencepiece's own file writes do not
+  // report a full disk (a truncated model then failed to load with a parse error).
+  std::string model_proto;
+  const auto status = sentencepiece::SentencePieceTrainer::Train(args, nullptr, &model_proto);
   if (!status.ok()) fail("sentencepiece training failed: ", status.ToString());
-  return load_sentencepiece(model_prefix.string() + ".model");
+  const std::filesystem::path model = model_prefix.string() + ".model";
+  write_file_atomic(model, model_proto);
+  auto tokenizer = std::make_unique<SentencePieceTokenizer>(model);
+  write_file_atomic(model_prefix.string() + ".vocab", tokenizer->vocab_listing());
+  return tokenizer;
 }
 
 std::unique_ptr<Tokenizer> load_sentencepiece(const std::filesystem::path& model) {

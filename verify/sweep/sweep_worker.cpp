@@ -6,8 +6,8 @@
 
 #include <cerrno>
 #include <cstring>
-#include <fstream>
 
+#include "util/output_file.h"
 #include "verify/checkpoint.h"
 #include "verify/divergence.h"
 #include "verify/sweep/run_key.h"
@@ -88,10 +88,12 @@ Attempt train_attempt(const TrainConfig& base, std::ostream& out) {
   if (std::filesystem::exists(config.out_dir / kCheckpointFileName, ec))
     config.resume = config.out_dir;
   std::filesystem::create_directories(config.out_dir, ec);
-  std::ofstream train_log(config.out_dir / "train.out", std::ios::app);
   Attempt attempt;
   try {
-    attempt.outcome = train(config, train_log);
+    // A train.out that cannot be written (a full disk) fails the attempt with that cause.
+    AppendFile train_log(config.out_dir / "train.out", AppendFile::Start::kAppend);
+    attempt.outcome = train(config, train_log.stream());
+    train_log.stream().flush();
   } catch (const TrainingDiverged& e) {  // NaN/Inf, or a loss spike (verify/divergence.h)
     attempt.diverged = true;
     attempt.error = e.what();
