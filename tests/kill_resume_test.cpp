@@ -25,12 +25,14 @@
 
 #include "planner/architecture_json.h"
 #include "tests/support/cli_runner.h"
+#include "tests/support/expect_error.h"
 #include "tests/support/kill_trials.h"
 #include "util/error.h"
 #include "verify/backend.h"
 #include "verify/checkpoint.h"
 #include "verify/safetensors.h"
 #include "verify/sweep/ledger.h"
+#include "verify/sweep/sweep_setup.h"
 
 namespace moeplan::verify {
 namespace {
@@ -47,14 +49,22 @@ constexpr int kMaxKillsPerTrial = 3;
 
 struct KillFigures {
   int trials = 0, survived = 0, kills = 0, kills_mid_write = 0, temp_files_left = 0;
-  int kills_aimed_at_writes = 0, resumed_starts = 0, fresh_starts = 0, worker_kills = 0;
-  std::string report(const std::string& what) const {
+  int kills_aimed_at_writes = 0, kills_before_row = 0, worker_kills = 0;
+  int resumed_starts = 0, fresh_starts = 0;
+  std::string train_report() const {
     std::ostringstream s;
-    s << what << ": " << survived << " of " << trials << " trials survived; " << kills
-      << " SIGKILLs (" << kills_mid_write << " mid-write, " << kills_aimed_at_writes
-      << " aimed at a write, " << worker_kills << " of a single worker); " << temp_files_left
-      << " temporary files left by kills; " << resumed_starts << " restarts from a checkpoint, "
-      << fresh_starts << " from scratch";
+    s << "train: " << survived << " of " << trials << " trials survived; " << kills << " SIGKILLs ("
+      << kills_mid_write << " mid-checkpoint-write, " << kills_aimed_at_writes
+      << " aimed at a write); " << temp_files_left << " temporary files left by kills; "
+      << resumed_starts << " starts from a checkpoint, " << fresh_starts << " from scratch";
+    return s.str();
+  }
+  std::string sweep_report() const {
+    std::ostringstream s;
+    s << "sweep: " << survived << " of " << trials << " trials survived; " << kills << " SIGKILLs ("
+      << kills_mid_write << " mid-write, " << kills_aimed_at_writes << " aimed at a write, "
+      << kills_before_row << " between a run's end and its ledger row, " << worker_kills
+      << " of a single worker); " << temp_files_left << " temporary files left by kills";
     return s.str();
   }
 };
@@ -203,7 +213,232 @@ TEST(KillAtAnyMoment, TrainResumesToTheUninterruptedCheckpointBitForBit) {
   std::mt19937_64 rng(kill_seed());
   KillFigures figures;
   for (int t = 0; t < trials && !HasFailure(); ++t) kills.trial(rng, &figures);
-  std::cout << figures.report("train") << "\n";
+  std::cout << figures.train_report() << "\n";
+  EXPECT_EQ(figures.survived, trials);
+  EXPECT_GT(figures.kills, 0);
+}
+
+// ---- sweep ----------------------------------------------------------------------------------
+
+// Ledger rows by key, the timing cells (tokens_per_s, seconds: measured, so never the same twice)
+// blanked; a duplicated key or a line without its newline is a failure.
+std::map<std::string, std::string> comparable_rows(const fs::path& ledger) {
+  std::map<std::string, std::string> rows;
+  std::error_code ec;
+  if (!fs::exists(ledger, ec)) return rows;
+  const std::string text = read_text_file(ledger);
+  EXPECT_TRUE(!text.empty() && text.back() == '\n') << "a partial line in " << ledger << ":\n"
+                                                    << text;
+  const auto& columns = ledger_columns();
+  std::set<std::size_t> timings;
+  for (std::size_t i = 0; i < columns.size(); ++i)
+    if (columns[i] == "tokens_per_s" || columns[i] == "seconds") timings.insert(i);
+  std::istringstream lines(text);
+  std::string line;
+  std::getline(lines, line);  // the header
+  while (std::getline(lines, line)) {
+    std::vector<std::string> cells(1);
+    for (const char c : line) {
+      if (c == ',')
+        cells.emplace_back();
+      else
+        cells.back().push_back(c);
+    }
+    for (const std::size_t i : timings)
+      if (i < cells.size()) cells[i] = "";
+    std::string kept;
+    for (const auto& c : cells) kept += c + ",";
+    EXPECT_TRUE(rows.emplace(cells[0], kept).second) << "a duplicated row: " << line;
+  }
+  return rows;
+}
+
+class SweepKills {
+ public:
+  explicit SweepKills(const TempDir& dir)
+      : data_(dir / "data"), sweep_(dir / "sweep"), log_(dir / "sweep.log") {}
+
+  void prepare_data() const {
+    const std::string src = MOEPLAN_SOURCE_DIR;
+    const auto r = run_moeplan({"data", "prepare", "--tokenizer", "bytes", "--input",
+                                src + "/README.md", src + "/docs", "--out", data_.string()});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+  }
+
+  // Four runs of about 30 steps (two sizes, dense and E = 2), two at a time.
+  std::vector<std::string> args() const {
+    std::vector<std::string> a;
+    std::istringstream words(
+        "sweep --budgets 3e9 --sparsities 0,0.5 --sizes 2 --context 32 --val-tokens 512 "
+        "--min-steps 30 --device cpu --jobs 2");
+    for (std::string w; words >> w;) a.push_back(w);
+    a.insert(a.end(), {"--data", data_.string(), "--out", sweep_.string()});
+    return a;
+  }
+
+  void run_reference() {
+    fs::remove_all(sweep_);
+    const auto start = Clock::now();
+    const auto r = run_moeplan(args());
+    seconds_ = std::chrono::duration<double>(Clock::now() - start).count();
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    reference_runs_ = read_text_file(sweep_ / "runs.json");
+    reference_rows_ = comparable_rows(sweep_ / "runs.csv");
+    ASSERT_GE(reference_rows_.size(), 4u);
+    fs::rename(sweep_, sweep_.string() + "-reference");
+  }
+
+  // The moment a kill most easily finds wrong, made by hand: every run has finished (final
+  // checkpoint and summary written) but the ledger has none of their rows. The rerun resumes
+  // each finished run, trains nothing, and must record the same rows from the checkpoints.
+  void rerecord_finished_runs() {
+    fs::remove_all(sweep_);
+    fs::copy(sweep_.string() + "-reference", sweep_, fs::copy_options::recursive);
+    fs::remove(sweep_ / "runs.csv");
+    const auto r = run_moeplan(args());
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_EQ(comparable_rows(sweep_ / "runs.csv"), reference_rows_);
+  }
+
+  void trial(std::mt19937_64& rng, KillFigures* figures) {
+    fs::remove_all(sweep_);
+    ++figures->trials;
+    seen_.clear();
+    const int kills = std::uniform_int_distribution<int>(1, kMaxKillsPerTrial)(rng);
+    for (int k = 0; k < kills; ++k) {
+      if (!start_and_kill(rng, figures)) break;  // it finished first
+      check_after_kill();
+      if (::testing::Test::HasFailure()) return;
+    }
+    // A run whose worker was killed counts as failed in that invocation (exit 1); the next one
+    // trains it again.
+    int exit_code = -1;
+    for (int i = 0; i < 3 && exit_code != 0; ++i) exit_code = run_moeplan(args()).exit_code;
+    ASSERT_EQ(exit_code, 0) << read_text_file(log_);
+    const bool same_runs = read_text_file(sweep_ / "runs.json") == reference_runs_;
+    const auto rows = comparable_rows(sweep_ / "runs.csv");
+    EXPECT_TRUE(same_runs) << "runs.json differs from the uninterrupted sweep's";
+    EXPECT_EQ(rows, reference_rows_) << "the ledger differs from the uninterrupted sweep's";
+    figures->survived += same_runs && rows == reference_rows_;
+  }
+
+ private:
+  // One invocation, killed after a delay drawn over what is left of the reference sweep's wall
+  // time, in one of four ways: the whole process group right then (a node lost); the group as
+  // the next checkpoint, summary or ledger write begins; the group once a run has finished (its
+  // summary.json is written) but before its ledger row is; or only one worker right then (the
+  // runner goes on).
+  bool start_and_kill(std::mt19937_64& rng, KillFigures* figures) {
+    const std::size_t temp_before = count_temp_files(sweep_);
+    const double left = 1.0 - static_cast<double>(seen_.size()) / reference_rows_.size();
+    const double delay =
+        std::uniform_real_distribution<double>(0, seconds_ * std::max(0.3, left))(rng);
+    const int mode = std::uniform_int_distribution<int>(0, 3)(rng);
+    const auto started = fs::file_time_type::clock::now();
+    const pid_t pid = testing::start_moeplan_group(args(), log_);
+    std::optional<int> exited = testing::wait_exit(pid, delay);
+    if (!exited && mode == 1)
+      exited = wait_for(pid, [&](pid_t p) { return testing::writing_under(p, sweep_); });
+    if (!exited && mode == 2) exited = wait_for(pid, [&](pid_t) { return unrecorded(started); });
+    if (exited) {
+      EXPECT_TRUE(*exited == 0 || *exited == 1) << read_text_file(log_);
+      return false;
+    }
+    ++figures->kills;
+    figures->kills_aimed_at_writes += mode == 1;
+    figures->kills_before_row += mode == 2;
+    std::vector<pid_t> workers = testing::group_members(pid);
+    std::erase(workers, pid);
+    if (mode == 3 && !workers.empty()) {
+      const pid_t worker =
+          workers[std::uniform_int_distribution<std::size_t>(0, workers.size() - 1)(rng)];
+      ++figures->worker_kills;
+      figures->kills_mid_write += testing::freeze_and_kill_one(worker, sweep_);
+      exited = testing::wait_exit(pid, 300);
+      EXPECT_TRUE(exited && (*exited == 0 || *exited == 1)) << read_text_file(log_);
+    } else {
+      figures->kills_mid_write += testing::freeze_and_kill_group(pid, sweep_);
+    }
+    EXPECT_TRUE(testing::wait_group_gone(pid, 60));
+    figures->temp_files_left += static_cast<int>(count_temp_files(sweep_) - temp_before);
+    return true;
+  }
+
+  // Whether a run finished since `since` (a new summary.json) has no ledger row yet.
+  bool unrecorded(fs::file_time_type since) const {
+    std::error_code ec;
+    const std::string ledger = "\n" + read_text_file(sweep_ / "runs.csv");
+    for (const auto& entry : fs::directory_iterator(sweep_ / "runs", ec)) {
+      const fs::path summary = entry.path() / "summary.json";
+      const auto written = fs::last_write_time(summary, ec);
+      if (!ec && written > since &&
+          ledger.find("\n" + entry.path().filename().string() + ",") == std::string::npos)
+        return true;
+    }
+    return false;
+  }
+
+  // Polls the runner and its workers until `seen` holds for one of them; the runner's exit
+  // status if it ends first.
+  template <class Seen>
+  std::optional<int> wait_for(pid_t pid, const Seen& seen) const {
+    std::vector<pid_t> members;
+    auto listed = Clock::now() - std::chrono::seconds(1);
+    for (;;) {
+      if (auto status = testing::wait_exit(pid, 0)) return status;
+      if (Clock::now() - listed > std::chrono::milliseconds(20)) {
+        members = testing::group_members(pid);
+        listed = Clock::now();
+      }
+      for (const pid_t m : members)
+        if (seen(m)) return std::nullopt;
+    }
+  }
+
+  // The ledger reads back, has no partial or duplicated line, and keeps every row it had; every
+  // run's checkpoint reads back.
+  void check_after_kill() {
+    const std::string error = testing::error_of([&] { read_ledger(sweep_ / "runs.csv"); });
+    EXPECT_EQ(error, "") << "a kill left a ledger that cannot be read";
+    const auto rows = comparable_rows(sweep_ / "runs.csv");
+    for (const auto& [key, row] : seen_) {
+      const auto it = rows.find(key);
+      EXPECT_TRUE(it != rows.end()) << "a kill lost the row of " << key;
+      if (it != rows.end()) {
+        EXPECT_EQ(it->second, row);
+      }
+    }
+    seen_ = rows;
+    std::error_code ec;
+    for (const auto& entry : fs::directory_iterator(sweep_ / "runs", ec)) {
+      const fs::path file = entry.path() / kCheckpointFileName;
+      std::int64_t step = -1;
+      if (fs::exists(file, ec)) {
+        EXPECT_EQ(checkpoint_error(file, &step), "") << "a kill left a checkpoint unreadable";
+      }
+    }
+  }
+
+  fs::path data_, sweep_, log_;
+  std::string reference_runs_;
+  std::map<std::string, std::string> reference_rows_, seen_;
+  double seconds_ = 0;
+};
+
+TEST(KillAtAnyMoment, SweepLedgerKeepsOneRowPerRunAsUninterrupted) {
+  testing::reap_orphans();  // a killed runner's workers become ours to wait for
+  TempDir dir;
+  SweepKills kills(dir);
+  kills.prepare_data();
+  if (HasFatalFailure()) return;
+  kills.run_reference();
+  if (HasFatalFailure()) return;
+  kills.rerecord_finished_runs();
+  const int trials = testing::trials_from_env("MOEPLAN_KILL_SWEEP_TRIALS", kDefaultSweepTrials);
+  std::mt19937_64 rng(kill_seed() + 1000);
+  KillFigures figures;
+  for (int t = 0; t < trials && !HasFailure(); ++t) kills.trial(rng, &figures);
+  std::cout << figures.sweep_report() << "\n";
   EXPECT_EQ(figures.survived, trials);
   EXPECT_GT(figures.kills, 0);
 }

@@ -92,26 +92,42 @@ std::optional<int> wait_exit(pid_t pid, double seconds) {
   }
 }
 
-bool writing_under(pid_t pid, const fs::path& dir) {
-  std::error_code ec;
-  const std::string prefix = fs::weakly_canonical(dir, ec).string() + "/";
+namespace {
+
+// Whether any open file of `pid` satisfies `match` (its /proc/PID/fd link target).
+template <class Match>
+bool any_open_file(pid_t pid, const Match& match) {
   const std::string fd_dir = "/proc/" + std::to_string(pid) + "/fd";
   DIR* d = ::opendir(fd_dir.c_str());
   if (!d) return false;
-  bool writing = false;
+  bool found = false;
   while (const dirent* e = ::readdir(d)) {
     if (e->d_name[0] == '.') continue;
     char target[4096];
     const std::string link = fd_dir + "/" + e->d_name;
     const ssize_t n = ::readlink(link.c_str(), target, sizeof target - 1);
-    if (n <= 0) continue;
-    const std::string t(target, static_cast<std::size_t>(n));
-    if (!t.starts_with(prefix)) continue;
-    const std::string name = t.substr(t.rfind('/') + 1);
-    if (name.find(".tmp") != std::string::npos || t.ends_with(" (deleted)")) writing = true;
+    if (n > 0 && match(std::string(target, static_cast<std::size_t>(n)))) found = true;
   }
   ::closedir(d);
-  return writing;
+  return found;
+}
+
+}  // namespace
+
+bool writing_under(pid_t pid, const fs::path& dir) {
+  std::error_code ec;
+  const std::string prefix = fs::weakly_canonical(dir, ec).string() + "/";
+  return any_open_file(pid, [&](const std::string& t) {
+    if (!t.starts_with(prefix)) return false;
+    const std::string name = t.substr(t.rfind('/') + 1);
+    return name.find(".tmp") != std::string::npos || t.ends_with(" (deleted)");
+  });
+}
+
+bool holds_open(pid_t pid, const fs::path& file) {
+  std::error_code ec;
+  const std::string wanted = fs::weakly_canonical(file, ec).string();
+  return any_open_file(pid, [&](const std::string& t) { return t == wanted; });
 }
 
 std::vector<pid_t> group_members(pid_t group) {

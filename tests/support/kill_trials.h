@@ -25,6 +25,10 @@ std::optional<int> wait_exit(pid_t pid, double seconds);
 // middle of writing a checkpoint, a summary or a ledger.
 bool writing_under(pid_t pid, const std::filesystem::path& dir);
 
+// Whether `pid` has `file` open (a sweep worker holds SWEEP/runs.csv.lock open only while it
+// updates the ledger).
+bool holds_open(pid_t pid, const std::filesystem::path& file);
+
 // The living processes of process group `group` (from /proc).
 std::vector<pid_t> group_members(pid_t group);
 
