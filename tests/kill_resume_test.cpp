@@ -43,9 +43,10 @@ using moeplan::testing::run_moeplan;
 using moeplan::testing::TempDir;
 using Clock = std::chrono::steady_clock;
 
-constexpr int kDefaultTrainTrials = 24;
-constexpr int kDefaultSweepTrials = 3;
+constexpr int kDefaultTrainTrials = 20;
+constexpr int kDefaultSweepTrials = 2;
 constexpr int kMaxKillsPerTrial = 3;
+constexpr int kMaxMisses = 5;  // starts that finished before their kill, at a trial's start
 
 struct KillFigures {
   int trials = 0, survived = 0, kills = 0, kills_mid_write = 0, temp_files_left = 0;
@@ -98,9 +99,31 @@ std::size_t count_temp_files(const fs::path& dir) {
 
 constexpr int kTrainSteps = 30;
 
+// The log's records without their timings (step_seconds, tokens_per_s); a line that is not a
+// JSON object is kept as it is, to fail the comparison.
+std::vector<std::string> comparable_records(const fs::path& log) {
+  std::vector<std::string> records;
+  std::istringstream lines(read_text_file(log));
+  for (std::string line; std::getline(lines, line);) {
+    auto record = nlohmann::json::parse(line, nullptr, false);
+    if (!record.is_object()) {
+      records.push_back("not a record: " + line);
+      continue;
+    }
+    record.erase("step_seconds");
+    record.erase("tokens_per_s");
+    records.push_back(record.dump());
+  }
+  return records;
+}
+
 class TrainKills {
  public:
-  explicit TrainKills(const TempDir& dir) : run_(dir / "run"), log_(dir / "train.log") {}
+  explicit TrainKills(const TempDir& dir)
+      : run_(dir / "run"),
+        log_(dir / "train.out"),
+        records_(dir / "log.jsonl"),
+        batches_(dir / "batches.bin") {}
 
   std::vector<std::string> args(bool resume) const {
     std::vector<std::string> a;
@@ -109,7 +132,8 @@ class TrainKills {
         "--micro-batch 2 --device cpu --random-data --vocab 256 --val-tokens 64 "
         "--checkpoint-every 1");
     for (std::string w; words >> w;) a.push_back(w);
-    a.insert(a.end(), {"--steps", std::to_string(kTrainSteps), "--out", run_.string()});
+    a.insert(a.end(), {"--steps", std::to_string(kTrainSteps), "--out", run_.string(), "--log",
+                       records_.string(), "--dump-batches", batches_.string()});
     if (resume) a.insert(a.end(), {"--resume", run_.string()});
     return a;
   }
@@ -123,20 +147,28 @@ class TrainKills {
     ASSERT_EQ(r.exit_code, 0) << r.err;
     reference_ = read_text_file(checkpoint());
     ASSERT_FALSE(reference_.empty());
+    reference_records_ = comparable_records(records_);
+    reference_batches_ = read_text_file(batches_);
+    ASSERT_EQ(reference_records_.size(), kTrainSteps + 1u);
     fs::rename(run_, run_.string() + "-reference");  // kept for a look when a trial fails
   }
 
   // Kills the run 1 to kMaxKillsPerTrial times, restarting it after each (from its checkpoint
   // when there is one), then lets it finish.
   void trial(std::mt19937_64& rng, KillFigures* figures) {
-    fs::remove_all(run_);
+    for (const auto& p : {run_, records_, batches_}) fs::remove_all(p);
     ++figures->trials;
     last_step_ = 0;
     const int kills = std::uniform_int_distribution<int>(1, kMaxKillsPerTrial)(rng);
-    for (int k = 0; k < kills; ++k) {
+    for (int k = 0, misses = 0; k < kills; ++k) {
       const bool resume = fs::exists(checkpoint());
       ++(resume ? figures->resumed_starts : figures->fresh_starts);
-      if (!start_and_kill(rng, resume, figures)) break;  // it finished first
+      if (!start_and_kill(rng, resume, figures)) {  // it finished first
+        if (k > 0 || ++misses == kMaxMisses) break;
+        for (const auto& p : {run_, records_, batches_}) fs::remove_all(p);
+        --k;  // every trial kills at least once: start it again
+        continue;
+      }
       check_after_kill();
       if (::testing::Test::HasFailure()) return;
     }
@@ -146,7 +178,14 @@ class TrainKills {
     ASSERT_EQ(r.exit_code, 0) << r.err;
     const bool same = read_text_file(checkpoint()) == reference_;
     EXPECT_TRUE(same) << "the final checkpoint differs from the uninterrupted run's";
-    figures->survived += same;
+    // The log and the batch dump are cut back to the checkpoint on resume: the same records
+    // (timings aside) and the same windows, none twice, no partial one.
+    const bool same_log = comparable_records(records_) == reference_records_;
+    EXPECT_TRUE(same_log) << "the log differs from the uninterrupted run's:\n"
+                          << read_text_file(records_);
+    const bool same_batches = read_text_file(batches_) == reference_batches_;
+    EXPECT_TRUE(same_batches) << "the batch dump differs from the uninterrupted run's";
+    figures->survived += same && same_log && same_batches;
   }
 
  private:
@@ -198,8 +237,9 @@ class TrainKills {
     last_step_ = step;
   }
 
-  fs::path run_, log_;
-  std::string reference_;
+  fs::path run_, log_, records_, batches_;
+  std::string reference_, reference_batches_;
+  std::vector<std::string> reference_records_;
   double seconds_ = 0;
   std::int64_t last_step_ = 0;
 };
@@ -305,8 +345,13 @@ class SweepKills {
     ++figures->trials;
     seen_.clear();
     const int kills = std::uniform_int_distribution<int>(1, kMaxKillsPerTrial)(rng);
-    for (int k = 0; k < kills; ++k) {
-      if (!start_and_kill(rng, figures)) break;  // it finished first
+    for (int k = 0, misses = 0; k < kills; ++k) {
+      if (!start_and_kill(rng, figures)) {  // it finished first
+        if (k > 0 || ++misses == kMaxMisses) break;
+        fs::remove_all(sweep_);
+        --k;  // every trial kills at least once: start it again
+        continue;
+      }
       check_after_kill();
       if (::testing::Test::HasFailure()) return;
     }

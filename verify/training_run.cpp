@@ -30,7 +30,7 @@ TrainingRun::TrainingRun(const TrainConfig& cfg, Backend& backend, std::ostream&
       peak_flops_(cfg.mfu_peak_flops()) {
   start_from_checkpoint_or_init();
   data_.start(state_.seed);
-  outputs_.open(resumed_);
+  outputs_.open(resumed_, state_);
   out_ << "training " << law::describe(cfg.arch) << " on " << cfg.device << ": " << steps_
        << " steps of " << cfg.tokens_per_step() << " tokens, "
        << parameter_count(parameter_layout(cfg.arch)) << " parameters\n";
