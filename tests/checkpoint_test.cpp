@@ -139,6 +139,25 @@ TEST(Checkpoint, SavesAndRestoresWeightsOptimizerAndPosition) {
             std::string::npos);
 }
 
+// The losses of the checkpoint's step travel with it, exactly (a sweep worker resuming a run
+// that had already finished records them); a checkpoint without them reads as not measured.
+TEST(Checkpoint, KeepsTheLastLossesBitForBit) {
+  TempDir dir;
+  const auto arch = law::make_paper_architecture(8, 1, 2, 2, 1, 1, 11, 4);
+  auto a = make_cpu_backend(arch, 1);
+  TrainingState s;
+  save_checkpoint(dir / kCheckpointFileName, *a, s);
+  auto b = make_cpu_backend(arch, 1);
+  EXPECT_FALSE(load_checkpoint(dir.path(), *b).last_val_loss.has_value());
+  EXPECT_FALSE(load_checkpoint(dir.path(), *b).last_train_loss.has_value());
+  s.last_val_loss = 3.0354549512267113;
+  s.last_train_loss = 0.1 + 0.2;  // not the shortest decimal of any nearby double
+  save_checkpoint(dir / kCheckpointFileName, *a, s);
+  const TrainingState back = load_checkpoint(dir.path(), *b);
+  EXPECT_EQ(back.last_val_loss, s.last_val_loss);
+  EXPECT_EQ(back.last_train_loss, s.last_train_loss);
+}
+
 TEST(Checkpoint, RewritingKeepsAValidFile) {
   TempDir dir;
   const auto arch = law::make_paper_architecture(8, 1, 2, 2, 1, 1, 11, 4);

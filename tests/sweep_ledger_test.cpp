@@ -5,6 +5,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cmath>
+#include <limits>
 #include <set>
 
 #include "law/architecture.h"
@@ -96,6 +98,29 @@ TEST(SweepLedger, MalformedCellsNameFileAndLine) {
   EXPECT_NE(error_of([&] { read_ledger(ledger); }).find("expected 25 cells"), std::string::npos);
   write_text_file(ledger, "a,b\n");
   EXPECT_NE(error_of([&] { read_ledger(ledger); }).find("not a sweep ledger"), std::string::npos);
+}
+
+// The writer refuses what the reader would: an ok row without a finite val_loss (a NaN cell
+// would make the whole ledger unreadable), and the ledger is left as it was.
+TEST(SweepLedger, RefusesNonFiniteCellsAndLeavesTheLedgerReadable) {
+  TempDir dir;
+  const auto ledger = dir / "runs.csv";
+  record_run(ledger, sample_row("aaaa", 2.5));
+  const std::string before = read_text_file(ledger);
+  EXPECT_NE(error_of([&] {
+              record_run(ledger, sample_row("bbbb", std::nan("")));
+            }).find("val_loss cannot hold nan"),
+            std::string::npos);
+  LedgerRow no_loss = sample_row("cccc", 1);
+  no_loss.val_loss.reset();
+  EXPECT_NE(error_of([&] { record_run(ledger, no_loss); }).find("an ok run needs a val_loss"),
+            std::string::npos);
+  LedgerRow infinite = sample_row("dddd", 1);
+  infinite.tokens_per_s = std::numeric_limits<double>::infinity();
+  EXPECT_NE(error_of([&] { record_run(ledger, infinite); }).find("tokens_per_s cannot hold inf"),
+            std::string::npos);
+  EXPECT_EQ(read_text_file(ledger), before);
+  EXPECT_EQ(read_ledger(ledger).size(), 1u);
 }
 
 // Several processes record at once, each its own keys plus one shared key: every row survives,

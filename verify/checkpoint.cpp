@@ -1,5 +1,6 @@
 #include "verify/checkpoint.h"
 
+#include <charconv>
 #include <map>
 #include <nlohmann/json.hpp>
 
@@ -23,6 +24,25 @@ std::int64_t metadata_int(const std::map<std::string, std::string>& md, const st
   } catch (const std::exception&) {
     fail(where, ": checkpoint metadata '", key, "' is not an integer: '", it->second, "'");
   }
+}
+
+// A loss as the shortest text that reads back to the same double (checkpoints stay bit-exact).
+std::string loss_text(double loss) {
+  char buffer[64];
+  const auto result = std::to_chars(buffer, buffer + sizeof buffer, loss);
+  return std::string(buffer, result.ptr);
+}
+
+std::optional<double> metadata_loss(const std::map<std::string, std::string>& md,
+                                    const std::string& key, const std::string& where) {
+  const auto it = md.find(key);
+  if (it == md.end()) return std::nullopt;  // not measured, or a checkpoint from before them
+  double value = 0;
+  const char* end = it->second.data() + it->second.size();
+  const auto result = std::from_chars(it->second.data(), end, value);
+  if (result.ec != std::errc() || result.ptr != end)
+    fail(where, ": checkpoint metadata '", key, "' is not a number: '", it->second, "'");
+  return value;
 }
 
 std::vector<HostTensor> pick(const std::map<std::string, const HostTensor*>& by_name,
@@ -77,7 +97,7 @@ void save_checkpoint(const std::filesystem::path& path, const Backend& backend,
       tensors.push_back(std::move(t));
     }
   }
-  const std::map<std::string, std::string> metadata{
+  std::map<std::string, std::string> metadata{
       {"format", kCheckpointFormat},
       {"step", std::to_string(state.step)},
       {"optimizer_step", std::to_string(backend.optimizer_step_count())},
@@ -88,6 +108,8 @@ void save_checkpoint(const std::filesystem::path& path, const Backend& backend,
       {"architecture", planner::architecture_to_json(backend.architecture()).dump()},
       {"train_config", state.train_config_json},
       {"backend", backend.name()}};
+  if (state.last_val_loss) metadata["last_val_loss"] = loss_text(*state.last_val_loss);
+  if (state.last_train_loss) metadata["last_train_loss"] = loss_text(*state.last_train_loss);
   write_safetensors(path, tensors, metadata);
 }
 
@@ -123,6 +145,8 @@ TrainingState load_checkpoint(const std::filesystem::path& file_or_dir, Backend&
   s.tokens_seen = metadata_int(c.metadata, "tokens_seen", where);
   s.data_position = metadata_int(c.metadata, "data_position", where);
   s.seed = static_cast<std::uint64_t>(metadata_int(c.metadata, "seed", where));
+  s.last_val_loss = metadata_loss(c.metadata, "last_val_loss", where);
+  s.last_train_loss = metadata_loss(c.metadata, "last_train_loss", where);
   const auto cfg = c.metadata.find("train_config");
   if (cfg != c.metadata.end()) s.train_config_json = cfg->second;
   return s;

@@ -3,10 +3,11 @@
 // AdamW moments as "adam_m.<name>" / "adam_v.<name>", and string metadata: format, step,
 // optimizer_step, tokens_seen, data_position (training sequences consumed), seed (the data
 // order's RNG: a pure function of seed and position, so these two are its whole state),
-// architecture and train_config (JSON). Written atomically: the previous checkpoint survives a
-// crash during the write.
+// last_val_loss and last_train_loss (when measured), architecture and train_config (JSON).
+// Written atomically: the previous checkpoint survives a crash during the write.
 #include <cstdint>
 #include <filesystem>
+#include <optional>
 #include <string>
 
 #include "verify/backend.h"
@@ -22,6 +23,10 @@ struct TrainingState {
   std::int64_t data_position = 0;  // training sequences consumed
   std::uint64_t seed = 0;
   std::string train_config_json;  // informative, as given at the start of the run
+  // The last validation loss measured up to `step` and the training loss of `step`: a run killed
+  // after its final checkpoint but before its results were recorded (a sweep's ledger row) still
+  // has them when it is resumed with nothing left to train.
+  std::optional<double> last_val_loss, last_train_loss;
 };
 
 void save_checkpoint(const std::filesystem::path& path, const Backend& backend,

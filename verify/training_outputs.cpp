@@ -1,11 +1,50 @@
 #include "verify/training_outputs.h"
 
 #include <bit>
+#include <sstream>
 
 #include "util/error.h"
 #include "util/files.h"
 
 namespace moeplan::verify {
+namespace {
+
+// Keeps the log's complete records of steps up to `step`; rewritten only when something goes.
+void cut_log_back(const std::filesystem::path& log, std::int64_t step) {
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(log, ec)) return;  // none yet, or a device or a pipe
+  std::istringstream in(read_file(log));
+  std::string kept, line;
+  bool dropped = false;
+  while (std::getline(in, line)) {
+    const auto record = nlohmann::json::parse(line, nullptr, false);
+    const bool partial = in.eof() || !record.is_object();  // no newline, or cut mid-record
+    const bool later = !partial && record.contains("step") && record["step"].is_number() &&
+                       record["step"].get<double>() > static_cast<double>(step);
+    if (partial || later) {
+      dropped = true;
+      continue;
+    }
+    kept += line + "\n";
+  }
+  if (dropped) write_file_atomic(log, kept);
+}
+
+// Keeps the dump's windows of the sequences consumed up to the checkpoint.
+void cut_dump_back(const std::filesystem::path& dump, const TrainingState& state,
+                   std::int64_t context) {
+  const auto bytes = static_cast<std::uintmax_t>(state.data_position) *
+                     static_cast<std::uintmax_t>(context + 1) * sizeof(std::int32_t);
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(dump, ec)) return;  // none yet, or a device or a pipe
+  const auto size = std::filesystem::file_size(dump, ec);
+  if (ec || size <= bytes) return;
+  std::filesystem::resize_file(dump, bytes, ec);
+  if (ec)
+    fail("cannot cut the batch dump ", dump.string(), " back to its checkpoint: ", ec.message());
+}
+
+}  // namespace
 
 TrainingOutputs::TrainingOutputs(const TrainConfig& cfg)
     : config_(cfg), checkpoint_path_(cfg.out_dir / kCheckpointFileName) {
@@ -19,7 +58,10 @@ TrainingOutputs::TrainingOutputs(const TrainConfig& cfg)
     if (!extra->empty()) check_writable(*extra);
 }
 
-void TrainingOutputs::open(bool resumed) {
+void TrainingOutputs::open(bool resumed, const TrainingState& state) {
+  if (resumed && !config_.log_path.empty()) cut_log_back(config_.log_path, state.step);
+  if (resumed && !config_.dump_batches_path.empty())
+    cut_dump_back(config_.dump_batches_path, state, config_.arch.context);
   const auto start = resumed ? AppendFile::Start::kAppend : AppendFile::Start::kTruncate;
   if (!config_.log_path.empty()) log_.emplace(config_.log_path, start);
   if (!config_.dump_batches_path.empty()) dump_.emplace(config_.dump_batches_path, start);

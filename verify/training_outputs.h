@@ -25,8 +25,11 @@ class TrainingOutputs {
   // expensive work whose result could not be saved.
   explicit TrainingOutputs(const TrainConfig& config);
 
-  // Opens the log and the batch dump: appended to when resuming, else started afresh.
-  void open(bool resumed);
+  // Opens the log and the batch dump: started afresh, or, when resuming from `state`, cut back
+  // to it and appended to. A run killed after its checkpoint logged (and dumped) steps that the
+  // resumed run does again, and a kill mid-write leaves a partial record: both are dropped, so
+  // the files read as if the run had never stopped.
+  void open(bool resumed, const TrainingState& state);
   // One log line, when --log is given. A line that cannot be written (a full disk) stops the
   // run with an Error naming the log, the cause, and the checkpoint to resume from.
   void write_record(const nlohmann::json& record);

@@ -30,13 +30,14 @@ TrainingRun::TrainingRun(const TrainConfig& cfg, Backend& backend, std::ostream&
       peak_flops_(cfg.mfu_peak_flops()) {
   start_from_checkpoint_or_init();
   data_.start(state_.seed);
-  outputs_.open(resumed_);
+  outputs_.open(resumed_, state_);
   out_ << "training " << law::describe(cfg.arch) << " on " << cfg.device << ": " << steps_
        << " steps of " << cfg.tokens_per_step() << " tokens, "
        << parameter_count(parameter_layout(cfg.arch)) << " parameters\n";
   if (!resumed_) {
     stats_.first_val_loss = validate();
     stats_.last_val_loss = stats_.first_val_loss;
+    state_.last_val_loss = stats_.first_val_loss;
     outputs_.write_record({{"step", 0}, {"tokens", 0}, {"val_loss", stats_.first_val_loss}});
     out_ << "step 0: val_loss " << stats_.first_val_loss << "\n";
   }
@@ -102,9 +103,8 @@ void TrainingRun::check_loss(std::int64_t step_index, const LossParts& loss, dou
   if (is_loss_spike(step_index, schedule_.warmup_steps(), smoothed, min_train_loss_,
                     config_.divergence_factor)) {
     std::ostringstream detail;
-    detail << "the smoothed training loss " << smoothed << " is above "
-           << config_.divergence_factor << " × its running minimum " << min_train_loss_
-           << " (--divergence-factor)";
+    detail << "the smoothed training loss " << smoothed << " is above " << config_.divergence_factor
+           << " × its running minimum " << min_train_loss_ << " (--divergence-factor)";
     diverged("loss spike", smoothed, lr, detail.str());
   }
   smoothed_train_loss_ = smoothed;
@@ -161,7 +161,9 @@ void TrainingRun::report_step(double seconds, double lr, double grad_norm, const
   if (evaluate) {
     stats_.last_val_loss = validate();
     record["val_loss"] = stats_.last_val_loss;
+    state_.last_val_loss = stats_.last_val_loss;
   }
+  state_.last_train_loss = loss.ce;
   outputs_.write_record(record);
   const std::string line =
       status_line(state_, steps_, stats_, evaluate, config_.tokens_per_step(), flops_per_token_,
@@ -224,6 +226,8 @@ TrainOutcome TrainingRun::finish(RunEnd how) {
   outcome.steps_done = state_.step;
   outcome.first_val_loss = stats_.first_val_loss;
   outcome.last_val_loss = stats_.last_val_loss;
+  outcome.run_val_loss = state_.last_val_loss;
+  outcome.run_train_loss = state_.last_train_loss;
   if (config_.write_checkpoints) outcome.checkpoint = outputs_.checkpoint_path();
   outcome.summary = training_summary(config_, state_, stats_, exit);
   if (!config_.summary_path.empty())

@@ -9,6 +9,7 @@
 #include <functional>
 #include <limits>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <ostream>
 #include <string>
 
@@ -31,6 +32,10 @@ struct TrainOutcome {
   // last: a resumed run that had already finished).
   double first_val_loss = std::numeric_limits<double>::quiet_NaN();
   double last_val_loss = std::numeric_limits<double>::quiet_NaN();
+  // The run's latest losses: measured in this invocation, or, when it resumed a run that had
+  // already finished, read from the checkpoint (what a sweep's ledger records). Empty only for
+  // a checkpoint written before checkpoints carried them.
+  std::optional<double> run_val_loss, run_train_loss;
   std::filesystem::path checkpoint;
   // What --summary writes: exit ("done", "stopped", "interrupted"), device, data, architecture,
   // parameters, active_parameters, steps, steps_done, steps_this_run, tokens_per_step,

@@ -36,8 +36,10 @@ std::string join_cells(const std::vector<std::string>& cells) {
   return line;
 }
 
-// Shortest text that reads back to the same double.
-std::string number_cell(double value) {
+// Shortest text that reads back to the same double. Never NaN or infinite: read_ledger refuses
+// them, so one such cell would make the whole ledger unreadable.
+std::string number_cell(double value, const char* column) {
+  if (!std::isfinite(value)) fail("ledger column ", column, " cannot hold ", value);
   char buffer[64];
   const auto result = std::to_chars(buffer, buffer + sizeof buffer, value);
   return std::string(buffer, result.ptr);
@@ -50,14 +52,18 @@ std::string text_cell(const std::string& value, const char* column) {
 }
 
 std::string format_row(const LedgerRow& r) {
-  const auto loss = [](const std::optional<double>& v) { return v ? number_cell(*v) : ""; };
+  const auto loss = [](const std::optional<double>& v, const char* column) {
+    return v ? number_cell(*v, column) : "";
+  };
+  if (r.status == RunStatus::kOk && !r.val_loss)
+    fail("ledger row ", r.key, ": an ok run needs a val_loss");
   const std::vector<std::string> cells = {text_cell(r.key, "key"),
                                           run_status_name(r.status),
-                                          number_cell(r.budget_flops),
-                                          number_cell(r.params),
-                                          number_cell(r.active_params),
-                                          number_cell(r.tokens),
-                                          number_cell(r.sparsity),
+                                          number_cell(r.budget_flops, "C"),
+                                          number_cell(r.params, "N"),
+                                          number_cell(r.active_params, "N_active"),
+                                          number_cell(r.tokens, "D"),
+                                          number_cell(r.sparsity, "S"),
                                           std::to_string(r.d_model),
                                           std::to_string(r.layers),
                                           std::to_string(r.heads),
@@ -67,13 +73,13 @@ std::string format_row(const LedgerRow& r) {
                                           std::to_string(r.vocab),
                                           std::to_string(r.context),
                                           std::to_string(r.batch_sequences),
-                                          number_cell(r.peak_lr),
+                                          number_cell(r.peak_lr, "lr"),
                                           std::to_string(r.seed),
                                           std::to_string(r.steps),
-                                          loss(r.val_loss),
-                                          loss(r.train_loss),
-                                          number_cell(r.tokens_per_s),
-                                          number_cell(r.seconds),
+                                          loss(r.val_loss, "val_loss"),
+                                          loss(r.train_loss, "train_loss"),
+                                          number_cell(r.tokens_per_s, "tokens_per_s"),
+                                          number_cell(r.seconds, "seconds"),
                                           text_cell(r.data_fingerprint, "data_fingerprint"),
                                           text_cell(r.moeplan_version, "moeplan_version")};
   return join_cells(cells);

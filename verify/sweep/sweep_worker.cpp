@@ -67,10 +67,11 @@ LedgerRow planned_row(const SweepSetup& setup, const SweepRun& run, const TrainC
 }
 
 void fill_measurements(const TrainOutcome& outcome, LedgerRow* row) {
+  // From the run's state, not this invocation's measurements: a worker killed after the run's
+  // final checkpoint but before its row resumes with nothing left to train, and measures none.
   const nlohmann::json& s = outcome.summary;
-  row->val_loss = outcome.last_val_loss;
-  if (s.contains("last_train_loss") && s["last_train_loss"].is_number())
-    row->train_loss = s["last_train_loss"].get<double>();
+  row->val_loss = outcome.run_val_loss;
+  row->train_loss = outcome.run_train_loss;
   row->tokens_per_s = s.value("tokens_per_s", 0.0);
   row->seconds = s.value("train_seconds", 0.0);
 }
