@@ -3,7 +3,7 @@
 #include <cmath>
 
 #include "util/error.h"
-#include "util/files.h"
+#include "util/file_limits.h"
 #include "util/json_text.h"
 
 namespace moeplan::planner {
@@ -61,7 +61,7 @@ law::MoeArchitecture architecture_from_json(const nlohmann::json& object,
 }
 
 nlohmann::json read_json_file(const std::filesystem::path& path) {
-  return parse_json_text(read_file(path), path.string());
+  return parse_json_text(read_file(path, kMaxJsonFileBytes, "JSON file"), path.string());
 }
 
 law::MoeArchitecture architecture_from_document(const nlohmann::json& document,

@@ -9,6 +9,7 @@
 
 #include "util/error.h"
 #include "util/files.h"
+#include "util/json_text.h"
 
 namespace moeplan::verify {
 namespace {
@@ -86,6 +87,7 @@ SafetensorsContent read_safetensors(const std::filesystem::path& path) {
   }
   std::string text(length, '\0');
   in.read(text.data(), static_cast<std::streamsize>(length));
+  check_json_depth(text, where + "'s safetensors header");
   json header;
   try {
     header = json::parse(text);

@@ -1,0 +1,39 @@
+#include "util/file_limits.h"
+
+#include <cerrno>
+#include <cstring>
+
+#include "util/error.h"
+#include "util/files.h"
+#include "util/units.h"
+
+namespace moeplan {
+
+void check_file_size(const std::filesystem::path& path, std::uintmax_t max_bytes,
+                     const std::string& what) {
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(path, ec)) return;  // a pipe, a directory: read_file says
+  const std::uintmax_t size = std::filesystem::file_size(path, ec);
+  if (ec || size <= max_bytes) return;
+  fail(what, " ", path.string(), " is ", size, " bytes, over the ",
+       format_bytes(static_cast<double>(max_bytes)), " limit for a ", what);
+}
+
+std::ifstream open_input_file(const std::filesystem::path& path, std::uintmax_t max_bytes,
+                              const std::string& what) {
+  check_file_size(path, max_bytes, what);
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec))
+    fail("cannot read ", path.string(), ": is a directory");
+  std::ifstream in(path, std::ios::binary);
+  if (!in) fail("cannot read ", path.string(), ": ", std::strerror(errno));
+  return in;
+}
+
+std::string read_file(const std::filesystem::path& path, std::uintmax_t max_bytes,
+                      const std::string& what) {
+  check_file_size(path, max_bytes, what);
+  return read_file(path);
+}
+
+}  // namespace moeplan
