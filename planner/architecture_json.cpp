@@ -56,7 +56,11 @@ law::MoeArchitecture architecture_from_json(const nlohmann::json& object,
       fail(where, ": \"tied_embeddings\" must be true or false");
     a.tied_embeddings = object.at("tied_embeddings").get<bool>();
   }
-  law::validate(a);
+  try {
+    law::count_params(a);  // validates it, and refuses counts past int64 (10^12 experts)
+  } catch (const Error& e) {
+    fail(where, ": ", e.what());
+  }
   return a;
 }
 
