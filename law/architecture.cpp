@@ -9,9 +9,10 @@ namespace moeplan::law {
 
 std::int64_t paper_expert_hidden(std::int64_t d_model, std::int64_t granularity) {
   if (granularity <= 0) fail("granularity must be positive, got ", granularity);
-  if ((4 * d_model) % granularity != 0)
+  const std::int64_t four_d = (CheckedCount(d_model) * 4).value();
+  if (four_d % granularity != 0)
     fail("expert width 4*d_model/G is not whole: d_model ", d_model, ", G ", granularity);
-  return 4 * d_model / granularity;
+  return four_d / granularity;
 }
 
 MoeArchitecture make_paper_architecture(std::int64_t d_model, std::int64_t n_layers,

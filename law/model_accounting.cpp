@@ -44,9 +44,9 @@ AttentionCounts attention_counts(const AttentionSpec& a, CheckedCount d) {
     const CheckedCount qk = CheckedCount(a.qk_nope_head_dim) + a.qk_rope_head_dim;
     const CheckedCount bias = a.latent_bias ? 1 : 0;
     if (a.q_lora_rank > 0) {
-      c.projections += d * a.q_lora_rank + bias * a.q_lora_rank;  // q_a
-      c.projections += a.q_lora_rank * a.n_heads * qk;            // q_b
-      c.norms += a.q_lora_rank;                                   // q_a_layernorm
+      c.projections += d * a.q_lora_rank + bias * a.q_lora_rank;      // q_a
+      c.projections += CheckedCount(a.q_lora_rank) * a.n_heads * qk;  // q_b
+      c.norms += a.q_lora_rank;                                       // q_a_layernorm
     } else {
       c.projections += d * a.n_heads * qk;  // q_proj (no bias in either DeepSeek code)
     }
