@@ -77,8 +77,8 @@ ParamCounts count_params(const MoeArchitecture& a) {
 std::string describe(const MoeArchitecture& a) {
   std::ostringstream s;
   s << "d" << a.d_model << " L" << a.n_layers << " H" << a.n_heads << " E" << a.experts << " K"
-    << a.active_experts << " G" << a.granularity << " h" << a.expert_hidden << " V" << a.vocab_size
-    << " T" << a.context;
+    << a.active_experts << " G" << a.granularity << " h" << a.expert_hidden << " V"
+    << a.vocab_size << " T" << a.context;
   return s.str();
 }
 
