@@ -1,10 +1,10 @@
 #include "util/file_limits.h"
 
+#include <array>
 #include <cerrno>
 #include <cstring>
 
 #include "util/error.h"
-#include "util/files.h"
 #include "util/units.h"
 
 namespace moeplan {
@@ -32,8 +32,17 @@ std::ifstream open_input_file(const std::filesystem::path& path, std::uintmax_t 
 
 std::string read_file(const std::filesystem::path& path, std::uintmax_t max_bytes,
                       const std::string& what) {
-  check_file_size(path, max_bytes, what);
-  return read_file(path);
+  std::ifstream in = open_input_file(path, max_bytes, what);
+  // Counted while reading too: a pipe or a file still growing has no size to check first.
+  std::string text;
+  std::array<char, 1 << 16> chunk;
+  while (in.read(chunk.data(), chunk.size()) || in.gcount() > 0) {
+    text.append(chunk.data(), static_cast<std::size_t>(in.gcount()));
+    if (text.size() > max_bytes)
+      fail(what, " ", path.string(), " is more than the ",
+           format_bytes(static_cast<double>(max_bytes)), " limit for a ", what);
+  }
+  return text;
 }
 
 }  // namespace moeplan

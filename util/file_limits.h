@@ -21,7 +21,8 @@ void check_file_size(const std::filesystem::path& path, std::uintmax_t max_bytes
 std::ifstream open_input_file(const std::filesystem::path& path, std::uintmax_t max_bytes,
                               const std::string& what);
 
-// read_file (util/files.h) after check_file_size.
+// The whole file, as util/files.h's read_file, refused once it passes `max_bytes`: from its
+// size before reading, or while reading (a pipe).
 std::string read_file(const std::filesystem::path& path, std::uintmax_t max_bytes,
                       const std::string& what);
 
