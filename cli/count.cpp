@@ -11,7 +11,8 @@
 #include "law/model_accounting.h"
 #include "planner/hf_config.h"
 #include "util/error.h"
-#include "util/files.h"
+#include "util/file_limits.h"
+#include "util/json_text.h"
 #include "util/text.h"
 #include "util/units.h"
 
@@ -199,7 +200,8 @@ int run_count(const std::vector<std::string>& args) {
 
   Report r;
   r.source = (*vm)["hf-config"].as<std::string>();
-  r.hf = planner::read_hf_config(read_file(r.source), r.source);
+  r.hf = planner::read_hf_config(
+      read_file(r.source, kMaxJsonFileBytes, "Hugging Face config"), r.source);
   if (vm->count("context")) {
     r.context = parse_positive_int((*vm)["context"].as<std::string>(), "--context");
     r.context_source = "--context";

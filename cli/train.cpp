@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <iostream>
+#include <limits>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <sstream>
@@ -12,6 +13,7 @@
 #include "cli/options.h"
 #include "planner/architecture_json.h"
 #include "planner/budget.h"
+#include "util/checked_count.h"
 #include "util/error.h"
 #include "util/files.h"
 #include "util/json_text.h"
@@ -44,8 +46,16 @@ void apply_plan_recipe(const nlohmann::json& plan, const std::string& where,
       fail(where, ": plan key \"", key, "\" must be an object, got ", json_value_excerpt(j[key]));
     return &j[key];
   };
+  // A count from the plan, checked before the conversion (1e30 converted to int64 is undefined).
+  const auto count = [&](const nlohmann::json& j, const char* key) {
+    const double value = j.get<double>();
+    if (!(value >= 1 && value < static_cast<double>(std::numeric_limits<std::int64_t>::max())))
+      fail(where, ": plan key \"", key, "\" must be a positive count below 2^63, got ",
+           json_value_excerpt(j));
+    return static_cast<std::int64_t>(value);
+  };
   if (const auto* t = number(plan, "tokens")) {
-    cfg->tokens = static_cast<std::int64_t>(t->get<double>());
+    cfg->tokens = count(*t, "tokens");
     *have_tokens = true;
   }
   const auto* r = object(plan, "recipe");
@@ -57,7 +67,7 @@ void apply_plan_recipe(const nlohmann::json& plan, const std::string& where,
   if (const auto* lr = number(*ds, "peak_lr")) cfg->peak_lr = lr->get<double>();
   if (const auto* schedule = object(*ds, "schedule")) {
     if (const auto* b = number(*schedule, "batch_sequences")) {
-      cfg->batch_sequences = std::max<std::int64_t>(1, b->get<std::int64_t>());
+      cfg->batch_sequences = count(*b, "batch_sequences");
     }
   }
 }
@@ -268,7 +278,13 @@ void length_and_schedule_from_options(const po::variables_map& vm,
   }
   if (const auto v = option_whole(vm, "batch")) cfg.batch_sequences = *v;
   if (vm.count("steps")) {
-    cfg.tokens = *option_whole(vm, "steps") * cfg.tokens_per_step();  // exactly that many steps
+    // Exactly that many steps; checked (util/checked_count.h): --steps 1e17 overflowed.
+    const std::int64_t steps = *option_whole(vm, "steps");
+    try {
+      cfg.tokens = (CheckedCount(steps) * cfg.tokens_per_step()).value();
+    } catch (const Error&) {
+      fail("--steps ", steps, " of ", cfg.tokens_per_step(), " tokens each is past 2^63 tokens");
+    }
     have_tokens = true;
   }
   if (!have_tokens) fail("give --tokens N or --steps N, the length of the training run");

@@ -2,15 +2,17 @@
 
 #include <sstream>
 
+#include "util/checked_count.h"
 #include "util/error.h"
 
 namespace moeplan::law {
 
 std::int64_t paper_expert_hidden(std::int64_t d_model, std::int64_t granularity) {
   if (granularity <= 0) fail("granularity must be positive, got ", granularity);
-  if ((4 * d_model) % granularity != 0)
+  const std::int64_t four_d = (CheckedCount(d_model) * 4).value();
+  if (four_d % granularity != 0)
     fail("expert width 4*d_model/G is not whole: d_model ", d_model, ", G ", granularity);
-  return 4 * d_model / granularity;
+  return four_d / granularity;
 }
 
 MoeArchitecture make_paper_architecture(std::int64_t d_model, std::int64_t n_layers,
@@ -33,6 +35,8 @@ MoeArchitecture make_paper_architecture(std::int64_t d_model, std::int64_t n_lay
 void validate(const MoeArchitecture& a) {
   if (a.d_model <= 0) fail("d_model must be positive, got ", a.d_model);
   if (a.n_layers <= 0) fail("n_layers must be positive, got ", a.n_layers);
+  if (a.n_layers > kMaxLayers)
+    fail("n_layers ", a.n_layers, " is more than the ", kMaxLayers, " moeplan builds");
   if (a.n_heads <= 0) fail("n_heads must be positive, got ", a.n_heads);
   if (a.d_model % a.n_heads != 0)
     fail("d_model ", a.d_model, " is not divisible by n_heads ", a.n_heads);
@@ -48,18 +52,25 @@ void validate(const MoeArchitecture& a) {
 
 ParamCounts count_params(const MoeArchitecture& a) {
   validate(a);
-  const std::int64_t d = a.d_model;
-  const std::int64_t expert = 3 * d * a.expert_hidden;  // w1, w3: d×h; w2: h×d (SwiGLU)
+  // Checked (util/checked_count.h): a hostile ARCH.json's dimensions overflow int64 here.
+  const CheckedCount d = a.d_model, layers = a.n_layers;
+  const CheckedCount expert = d * a.expert_hidden * 3;  // w1, w3: d×h; w2: h×d (SwiGLU)
+  const CheckedCount attention = layers * d * d * 4;
+  const CheckedCount router = layers * d * a.experts;
+  const CheckedCount experts_total = layers * expert * a.experts;
+  const CheckedCount experts_active = layers * expert * a.active_experts;
+  const CheckedCount norms = layers * (d * 2 + CheckedCount(a.head_dim()) * 2) + d;
+  const CheckedCount embedding = d * a.vocab_size * (a.tied_embeddings ? 1 : 2);
+  const CheckedCount shared = attention + router + norms + embedding;
   ParamCounts c;
-  c.attention = a.n_layers * 4 * d * d;
-  c.router = a.n_layers * d * a.experts;
-  c.experts_total = a.n_layers * a.experts * expert;
-  c.experts_active = a.n_layers * a.active_experts * expert;
-  c.norms = a.n_layers * (2 * d + 2 * a.head_dim()) + d;
-  c.embedding = (a.tied_embeddings ? 1 : 2) * a.vocab_size * d;
-  const std::int64_t shared = c.attention + c.router + c.norms + c.embedding;
-  c.total = shared + c.experts_total;
-  c.active = shared + c.experts_active;
+  c.attention = attention.value();
+  c.router = router.value();
+  c.experts_total = experts_total.value();
+  c.experts_active = experts_active.value();
+  c.norms = norms.value();
+  c.embedding = embedding.value();
+  c.total = (shared + experts_total).value();
+  c.active = (shared + experts_active).value();
   return c;
 }
 

@@ -13,6 +13,12 @@
 
 namespace moeplan::law {
 
+// The most layers a model may have (the deepest published models have ~130): the per-layer
+// descriptions, parameter layouts and checkpoints are built layer by layer, so a file claiming
+// 10^12 layers is refused before that. Other dimensions need no cap of their own: the parameter
+// counts are checked against int64 overflow, and `train` checks the memory before allocating.
+inline constexpr std::int64_t kMaxLayers = 1 << 16;
+
 struct MoeArchitecture {
   std::int64_t d_model = 0;
   std::int64_t n_layers = 0;

@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "util/error.h"
+#include "util/json_text.h"
 #include "util/text.h"
 
 namespace moeplan::law {
@@ -106,15 +107,7 @@ ScalingLaw law_from_json(const nlohmann::json& json, const std::string& origin) 
 }
 
 ScalingLaw law_from_json_text(const std::string& text, const std::string& origin) {
-  nlohmann::json json;
-  try {
-    json = nlohmann::json::parse(text);
-  } catch (const nlohmann::json::parse_error& e) {
-    fail("law ", quoted_excerpt(origin), " is not valid JSON (byte ", e.byte, ")");
-  } catch (const nlohmann::json::exception& e) {  // out_of_range: a number past double's range
-    fail("law ", quoted_excerpt(origin), " is not valid JSON (", e.what(), ")");
-  }
-  return law_from_json(json, origin);
+  return law_from_json(parse_json_text(text, "law " + quoted_excerpt(origin)), origin);
 }
 
 nlohmann::json law_to_json(const ScalingLaw& law) {

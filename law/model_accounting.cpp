@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "law/flops.h"
+#include "util/checked_count.h"
 #include "util/error.h"
 
 namespace moeplan::law {
@@ -12,7 +13,7 @@ std::int64_t norm_params(NormKind kind, std::int64_t width) {
     case NormKind::kRms:
       return width;
     case NormKind::kLayerNorm:
-      return 2 * width;
+      return (CheckedCount(2) * width).value();
     case NormKind::kLayerNormNoBias:
       return width;
     case NormKind::kNone:
@@ -23,43 +24,45 @@ std::int64_t norm_params(NormKind kind, std::int64_t width) {
 
 std::int64_t mlp_params(const MlpSpec& mlp, std::int64_t d_model) {
   if (mlp.hidden == 0) return 0;
-  const std::int64_t in_projections = mlp.gated ? 2 : 1;
-  std::int64_t params = (in_projections + 1) * d_model * mlp.hidden;
+  const CheckedCount in_projections = mlp.gated ? 2 : 1;
+  CheckedCount params = (in_projections + 1) * d_model * mlp.hidden;
   if (mlp.bias) params += in_projections * mlp.hidden + d_model;
-  return params;
+  return params.value();
 }
 
 namespace {
 
+// Checked (util/checked_count.h): a hostile config's dimensions overflow int64 here.
 struct AttentionCounts {
-  std::int64_t projections = 0;  // weights, biases, sinks
-  std::int64_t norms = 0;        // QK-norm gains, MLA's latent norms
+  CheckedCount projections = 0;  // weights, biases, sinks
+  CheckedCount norms = 0;        // QK-norm gains, MLA's latent norms
 };
 
-AttentionCounts attention_counts(const AttentionSpec& a, std::int64_t d) {
+AttentionCounts attention_counts(const AttentionSpec& a, CheckedCount d) {
   AttentionCounts c;
   if (a.latent) {
-    const std::int64_t qk = a.qk_nope_head_dim + a.qk_rope_head_dim;
-    const std::int64_t bias = a.latent_bias ? 1 : 0;
+    const CheckedCount qk = CheckedCount(a.qk_nope_head_dim) + a.qk_rope_head_dim;
+    const CheckedCount bias = a.latent_bias ? 1 : 0;
     if (a.q_lora_rank > 0) {
-      c.projections += d * a.q_lora_rank + bias * a.q_lora_rank;  // q_a
-      c.projections += a.q_lora_rank * a.n_heads * qk;            // q_b
-      c.norms += a.q_lora_rank;                                   // q_a_layernorm
+      c.projections += d * a.q_lora_rank + bias * a.q_lora_rank;      // q_a
+      c.projections += CheckedCount(a.q_lora_rank) * a.n_heads * qk;  // q_b
+      c.norms += a.q_lora_rank;                                       // q_a_layernorm
     } else {
       c.projections += d * a.n_heads * qk;  // q_proj (no bias in either DeepSeek code)
     }
-    const std::int64_t kv_a = a.kv_lora_rank + a.qk_rope_head_dim;
+    const CheckedCount kv_a = CheckedCount(a.kv_lora_rank) + a.qk_rope_head_dim;
     c.projections += d * kv_a + bias * kv_a;  // kv_a (MQA rope key)
-    c.projections += a.kv_lora_rank * a.n_heads * (a.qk_nope_head_dim + a.v_head_dim);  // kv_b
-    c.norms += a.kv_lora_rank;                                 // kv_a_layernorm
-    c.projections += a.n_heads * a.v_head_dim * d + bias * d;  // o_proj
+    c.projections += CheckedCount(a.kv_lora_rank) * a.n_heads *
+                     (CheckedCount(a.qk_nope_head_dim) + a.v_head_dim);
+    c.norms += a.kv_lora_rank;                                               // kv_a_layernorm
+    c.projections += CheckedCount(a.n_heads) * a.v_head_dim * d + bias * d;  // o_proj
   } else {
-    const std::int64_t q = a.n_heads * a.head_dim;
-    const std::int64_t kv = a.n_kv_heads * a.head_dim;
-    c.projections += d * (q + 2 * kv) + q * d;
-    if (a.qkv_bias) c.projections += q + 2 * kv;
+    const CheckedCount q = CheckedCount(a.n_heads) * a.head_dim;
+    const CheckedCount kv = CheckedCount(a.n_kv_heads) * a.head_dim;
+    c.projections += d * (q + kv * 2) + q * d;
+    if (a.qkv_bias) c.projections += q + kv * 2;
     if (a.out_bias) c.projections += d;
-    c.norms += a.q_norm_width + a.k_norm_width;  // RMSNorm gains
+    c.norms += CheckedCount(a.q_norm_width) + a.k_norm_width;  // RMSNorm gains
   }
   c.projections += a.sinks;
   return c;
@@ -87,6 +90,9 @@ void validate_attention(const AttentionSpec& a, std::size_t layer) {
 
 void validate(const ModelDescription& m) {
   if (m.d_model <= 0) fail("hidden size must be positive, got ", m.d_model);
+  if (m.layers.size() > static_cast<std::size_t>(kMaxLayers))
+    fail("the model has ", m.layers.size(), " layers, more than the ", kMaxLayers,
+         " moeplan reads");
   if (m.vocab_size <= 0) fail("vocabulary size must be positive, got ", m.vocab_size);
   if (m.layers.empty()) fail("the model has no layers");
   for (std::size_t i = 0; i < m.layers.size(); ++i) {
@@ -108,49 +114,62 @@ void validate(const ModelDescription& m) {
   }
 }
 
-std::int64_t layer_params(const LayerSpec& layer, std::int64_t d, bool active_only) {
+std::int64_t layer_params(const LayerSpec& layer, std::int64_t d_model, bool active_only) {
+  const CheckedCount d = d_model;
   const AttentionCounts a = attention_counts(layer.attention, d);
-  std::int64_t params = a.projections + a.norms + layer.norms * norm_params(layer.norm, d);
+  CheckedCount params =
+      a.projections + a.norms + CheckedCount(layer.norms) * norm_params(layer.norm, d_model);
   if (layer.is_moe) {
     const MoeSpec& moe = layer.moe;
     const std::int64_t routed = active_only ? moe.active_experts : moe.experts;
     params += d * moe.experts + (moe.router_bias ? moe.experts : 0);
-    params += routed * mlp_params(moe.expert, d);
-    params += mlp_params(moe.shared, d) + (moe.shared_gate ? d : 0);
+    params += CheckedCount(routed) * mlp_params(moe.expert, d_model);
+    params += CheckedCount(mlp_params(moe.shared, d_model)) + (moe.shared_gate ? d : 0);
   } else {
-    params += mlp_params(layer.dense, d);
+    params += mlp_params(layer.dense, d_model);
   }
-  return params;
+  return params.value();
 }
 
 ModelCounts count_model(const ModelDescription& m) {
   validate(m);
-  const std::int64_t d = m.d_model;
+  const CheckedCount d = m.d_model;
+  // The sums in checked counts (util/checked_count.h), copied into c at the end.
+  CheckedCount attention, norms, router, experts_total, experts_active, shared_experts, dense_mlp;
   ModelCounts c;
   for (const LayerSpec& layer : m.layers) {
     const AttentionCounts a = attention_counts(layer.attention, d);
-    c.attention += a.projections;
-    c.norms += a.norms + layer.norms * norm_params(layer.norm, d);
+    attention += a.projections;
+    norms += a.norms + CheckedCount(layer.norms) * norm_params(layer.norm, m.d_model);
     if (layer.is_moe) {
       const MoeSpec& moe = layer.moe;
-      const std::int64_t expert = mlp_params(moe.expert, d);
-      c.router += d * moe.experts + (moe.router_bias ? moe.experts : 0);
-      c.experts_total += moe.experts * expert;
-      c.experts_active += moe.active_experts * expert;
-      c.shared_experts += mlp_params(moe.shared, d) + (moe.shared_gate ? d : 0);
+      const CheckedCount expert = mlp_params(moe.expert, m.d_model);
+      router += d * moe.experts + (moe.router_bias ? moe.experts : 0);
+      experts_total += expert * moe.experts;
+      experts_active += expert * moe.active_experts;
+      shared_experts += CheckedCount(mlp_params(moe.shared, m.d_model)) + (moe.shared_gate ? d : 0);
       ++c.moe_layers;
     } else {
-      c.dense_mlp += mlp_params(layer.dense, d);
+      dense_mlp += mlp_params(layer.dense, m.d_model);
       ++c.dense_layers;
     }
   }
-  c.norms += norm_params(m.final_norm, d);
-  c.output_embedding = m.vocab_size * d + (m.lm_head_bias ? m.vocab_size : 0);
-  c.input_embedding = m.tied_embeddings ? 0 : m.vocab_size * d;
-  const std::int64_t always_active =
-      c.embedding() + c.attention + c.router + c.shared_experts + c.dense_mlp + c.norms;
-  c.total = always_active + c.experts_total;
-  c.active = always_active + c.experts_active;
+  norms += norm_params(m.final_norm, m.d_model);
+  const CheckedCount output_embedding = d * m.vocab_size + (m.lm_head_bias ? m.vocab_size : 0);
+  const CheckedCount input_embedding = m.tied_embeddings ? 0 : d * m.vocab_size;
+  const CheckedCount always_active =
+      input_embedding + output_embedding + attention + router + shared_experts + dense_mlp + norms;
+  c.attention = attention.value();
+  c.norms = norms.value();
+  c.router = router.value();
+  c.experts_total = experts_total.value();
+  c.experts_active = experts_active.value();
+  c.shared_experts = shared_experts.value();
+  c.dense_mlp = dense_mlp.value();
+  c.output_embedding = output_embedding.value();
+  c.input_embedding = input_embedding.value();
+  c.total = (always_active + experts_total).value();
+  c.active = (always_active + experts_active).value();
   return c;
 }
 
@@ -161,8 +180,8 @@ double model_attention_flops_per_token(const ModelDescription& m, std::int64_t c
     const AttentionSpec& a = layer.attention;
     const std::int64_t attended = a.window > 0 ? std::min(a.window, context) : context;
     flops += attention_flops_per_token(1.0, static_cast<double>(attended),
-                                       static_cast<double>(a.n_heads * a.qk_head_dim()),
-                                       static_cast<double>(a.n_heads * a.value_head_dim()));
+                                       static_cast<double>(a.n_heads) * a.qk_head_dim(),
+                                       static_cast<double>(a.n_heads) * a.value_head_dim());
   }
   return flops;
 }

@@ -3,7 +3,7 @@
 #include <cmath>
 
 #include "util/error.h"
-#include "util/files.h"
+#include "util/file_limits.h"
 #include "util/json_text.h"
 
 namespace moeplan::planner {
@@ -56,12 +56,16 @@ law::MoeArchitecture architecture_from_json(const nlohmann::json& object,
       fail(where, ": \"tied_embeddings\" must be true or false");
     a.tied_embeddings = object.at("tied_embeddings").get<bool>();
   }
-  law::validate(a);
+  try {
+    law::count_params(a);  // validates it, and refuses counts past int64 (10^12 experts)
+  } catch (const Error& e) {
+    fail(where, ": ", e.what());
+  }
   return a;
 }
 
 nlohmann::json read_json_file(const std::filesystem::path& path) {
-  return parse_json_text(read_file(path), path.string());
+  return parse_json_text(read_file(path, kMaxJsonFileBytes, "JSON file"), path.string());
 }
 
 law::MoeArchitecture architecture_from_document(const nlohmann::json& document,

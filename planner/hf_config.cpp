@@ -7,6 +7,7 @@
 #include "planner/hf_config_generic.h"
 #include "planner/hf_config_keys.h"
 #include "util/error.h"
+#include "util/checked_count.h"
 #include "util/json_text.h"
 #include "util/text.h"
 
@@ -225,10 +226,10 @@ void read_deepseek(const Keys& k, HfModel& out, bool v3) {
     // Each MTP module: one decoder layer like the last, enorm and hnorm (d each), eh_proj
     // (2d → d), its head norm (d); embedding and output head shared with the main model, though
     // the checkpoint stores copies of them (hence DeepSeek-V3's 685B on disk vs 671B).
-    const std::int64_t d = b.d;
-    const std::int64_t module =
-        law::layer_params(out.model.layers.back(), d, false) + 2 * d * d + 3 * d;
-    out.mtp_params = out.mtp_layers * module;
+    const CheckedCount d = b.d;  // checked: util/checked_count.h
+    const CheckedCount module =
+        CheckedCount(law::layer_params(out.model.layers.back(), b.d, false)) + d * d * 2 + d * 3;
+    out.mtp_params = (module * out.mtp_layers).value();
     out.notes.push_back("num_nextn_predict_layers = " + std::to_string(out.mtp_layers) +
                         ": multi-token-prediction modules excluded (" +
                         std::to_string(out.mtp_params) +
@@ -239,7 +240,7 @@ void read_deepseek(const Keys& k, HfModel& out, bool v3) {
 void read_dbrx(const Keys& k, HfModel& out) {
   Basics b;
   b.d = k.count("d_model");
-  b.layers = k.count("n_layers");
+  b.layers = layer_count(k, "n_layers");
   b.heads = k.count("n_heads");
   b.vocab = k.count("vocab_size");
   if (b.d % b.heads != 0) k.fail_about("n_heads", "must divide d_model");
@@ -465,7 +466,7 @@ HfModel read_with(const json& root, const std::string& where, const std::string&
   const Keys keys(root, where, "", &out.notes);
   read(keys, out);
   try {
-    law::validate(out.model);
+    law::count_model(out.model);  // validates it, and refuses counts past int64 (10^12 experts)
   } catch (const Error& e) {
     fail(where, ": ", e.what());
   }

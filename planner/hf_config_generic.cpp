@@ -47,6 +47,7 @@ Basics generic_basics(const Keys& k) {
   Basics b;
   b.d = required_count(k, kWidth);
   b.layers = required_count(k, kLayers);
+  layer_count(k, first_present(k, kLayers));  // at most law::kMaxLayers
   b.heads = required_count(k, kHeads);
   b.vocab = k.count("vocab_size");
   const std::string kv = first_present(k, kKvHeads);

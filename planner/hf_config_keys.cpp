@@ -130,10 +130,18 @@ void Keys::note(const std::string& key, const std::string& value, const std::str
 
 // ---- shared building blocks --------------------------------------------------------------------
 
+std::int64_t layer_count(const Keys& k, const std::string& key) {
+  const std::int64_t layers = k.count(key);
+  if (layers > law::kMaxLayers)
+    k.fail_about(key, "is " + std::to_string(layers) + ", more than the " +
+                          std::to_string(law::kMaxLayers) + " layers moeplan reads");
+  return layers;
+}
+
 Basics read_basics(const Keys& k, bool head_dim_required) {
   Basics b;
   b.d = k.count("hidden_size");
-  b.layers = k.count("num_hidden_layers");
+  b.layers = layer_count(k, "num_hidden_layers");
   b.heads = k.count("num_attention_heads");
   b.vocab = k.count("vocab_size");
   b.kv_heads =

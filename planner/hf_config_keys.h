@@ -53,6 +53,10 @@ class Keys {
   std::vector<std::string>* notes_;
 };
 
+// `key`, a number of layers: a positive whole number of at most law::kMaxLayers, since the model
+// is described layer by layer (a config claiming 10^12 layers is refused before that).
+std::int64_t layer_count(const Keys& k, const std::string& key);
+
 struct Basics {
   std::int64_t d = 0, layers = 0, heads = 0, kv_heads = 0, head_dim = 0, vocab = 0;
 };

@@ -6,7 +6,7 @@
 #include <sstream>
 
 #include "util/error.h"
-#include "util/files.h"
+#include "util/file_limits.h"
 #include "util/text.h"
 #include "util/units.h"
 
@@ -133,16 +133,43 @@ std::size_t RunsCsv::left_out_count() const {
   return n;
 }
 
-RunsCsv parse_runs_table(const std::string& text, const std::string& origin,
-                         bool sparsity_optional) {
+namespace {
+
+// Lines of a stream, each refused once it passes kMaxRunsCsvLineBytes: a 1 GB line costs a
+// 64 KiB read, not 1 GB of memory.
+class LineReader {
+ public:
+  explicit LineReader(std::istream& in) : in_(in), buffer_(kMaxRunsCsvLineBytes + 1) {}
+
+  // The next line (without its '\n') into `line`; false at the end.
+  bool next(std::string& line, const std::string& origin, int line_number) {
+    // getline stores at most size - 1 bytes, and fails when the line has more.
+    in_.getline(buffer_.data(), static_cast<std::streamsize>(buffer_.size()));
+    const auto count = static_cast<std::size_t>(in_.gcount());
+    if (in_.fail() && !in_.eof() && count == kMaxRunsCsvLineBytes)
+      fail(origin, ":", line_number, ": line longer than ", kMaxRunsCsvLineBytes,
+           " bytes (a runs CSV row is a few numbers)");
+    if (count == 0) return false;  // the end (or a stream that failed before it)
+    line.assign(buffer_.data(), in_.eof() ? count : count - 1);  // gcount counts the '\n'
+    return true;
+  }
+
+ private:
+  std::istream& in_;
+  std::vector<char> buffer_;
+};
+
+}  // namespace
+
+RunsCsv parse_runs_stream(std::istream& in, const std::string& origin, bool sparsity_optional) {
   std::vector<Column> columns = runs_columns(sparsity_optional);
   RunsCsv table;
-  std::istringstream in(text);
   std::string line;
   int line_number = 0;
   bool have_header = false;
   std::size_t header_width = 0;
-  while (std::getline(in, line)) {
+  LineReader lines(in);
+  while (lines.next(line, origin, line_number + 1)) {
     ++line_number;
     if (!line.empty() && line.back() == '\r') line.pop_back();
     const std::string stripped = trim(line);
@@ -171,8 +198,15 @@ RunsCsv parse_runs_table(const std::string& text, const std::string& origin,
   return table;
 }
 
+RunsCsv parse_runs_table(const std::string& text, const std::string& origin,
+                         bool sparsity_optional) {
+  std::istringstream in(text);
+  return parse_runs_stream(in, origin, sparsity_optional);
+}
+
 RunsCsv read_runs_table(const std::string& path, bool sparsity_optional) {
-  return parse_runs_table(read_file(path), path, sparsity_optional);
+  std::ifstream in = open_input_file(path, kMaxRunsCsvBytes, "runs CSV");
+  return parse_runs_stream(in, path, sparsity_optional);
 }
 
 std::vector<law::FitRun> parse_runs_csv(const std::string& text, const std::string& origin,

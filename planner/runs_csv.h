@@ -14,6 +14,8 @@
 //                                        read, so its empty loss is no error, and counted
 // Blank lines and lines starting with '#' are skipped. Every error names the file and line.
 #include <cstddef>
+#include <cstdint>
+#include <istream>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -23,6 +25,12 @@
 
 namespace moeplan::planner {
 
+// A runs CSV is a few numbers per row: a million rows (far more than any sweep) of the widest
+// ledger fit in a few hundred MiB. A longer line or a larger file is refused from its length or
+// size, before it is read whole.
+inline constexpr std::size_t kMaxRunsCsvLineBytes = 64 << 10;
+inline constexpr std::uintmax_t kMaxRunsCsvBytes = std::uintmax_t{1} << 30;
+
 struct RunsCsv {
   std::vector<law::FitRun> runs;                // the ok rows, in file order
   std::map<std::string, std::size_t> left_out;  // rows left out, by status ("diverged": 3, ...)
@@ -31,6 +39,9 @@ struct RunsCsv {
 
 RunsCsv parse_runs_table(const std::string& text, const std::string& origin,
                          bool sparsity_optional = false);
+RunsCsv parse_runs_stream(std::istream& in, const std::string& origin,
+                          bool sparsity_optional = false);
+// The file, read line by line under kMaxRunsCsvBytes and kMaxRunsCsvLineBytes.
 RunsCsv read_runs_table(const std::string& path, bool sparsity_optional = false);
 
 // The runs only (what was left out is not reported).

@@ -190,11 +190,17 @@ TEST(RunsCsv, LossWinsOverValLossAndNActiveIsTheActiveColumn) {
 
 // A 20 MB field is quoted in the error as a short excerpt with its size, not echoed whole.
 TEST(RunsCsv, AHugeFieldIsCutInTheError) {
-  const std::string huge(20 * 1024 * 1024, 'x');
+  // The largest field a line may hold (planner::kMaxRunsCsvLineBytes) is cut in the error...
+  const std::string huge(60 * 1024, 'x');
   const std::string error = error_of("N,D,S,loss\n1e9,1e10,0," + huge + "\n");
   EXPECT_LT(error.size(), 200u) << error.substr(0, 300);
   EXPECT_NE(error.find("runs.csv:2: loss 'xxxx"), std::string::npos) << error;
-  EXPECT_NE(error.find("(20971520 bytes)"), std::string::npos) << error;
+  EXPECT_NE(error.find("(61440 bytes)"), std::string::npos) << error;
+  // ...and a longer one (20 MiB) is refused by the line limit, in a line as short.
+  const std::string longer =
+      error_of("N,D,S,loss\n1e9,1e10,0," + std::string(20 << 20, 'x') + "\n");
+  EXPECT_LT(longer.size(), 200u) << longer.substr(0, 300);
+  EXPECT_NE(longer.find("runs.csv:2: line longer than 65536 bytes"), std::string::npos) << longer;
 }
 
 TEST(LawFitCli, LedgerReportsWhatWasLeftOutInTableAndJson) {

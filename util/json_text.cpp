@@ -21,7 +21,32 @@ std::string syntax_error_description(const nlohmann::json::parse_error& e) {
 
 }  // namespace
 
+void check_json_depth(const std::string& text, const std::string& where) {
+  std::size_t depth = 0;
+  bool in_string = false, escaped = false;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (in_string) {
+      if (escaped)
+        escaped = false;
+      else if (c == '\\')
+        escaped = true;
+      else if (c == '"')
+        in_string = false;
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '[' || c == '{') {
+      if (++depth > kMaxJsonDepth)
+        fail(where, " is nested deeper than ", kMaxJsonDepth,
+             " levels of arrays and objects (at byte ", i, ")");
+    } else if ((c == ']' || c == '}') && depth > 0) {
+      --depth;
+    }
+  }
+}
+
 nlohmann::json parse_json_text(const std::string& text, const std::string& where) {
+  check_json_depth(text, where);
   try {
     return nlohmann::json::parse(text);
   } catch (const nlohmann::json::parse_error& e) {

@@ -6,6 +6,7 @@
 
 #include "planner/architecture_json.h"
 #include "util/error.h"
+#include "util/json_text.h"
 #include "verify/model_layout.h"
 #include "verify/safetensors.h"
 
@@ -123,6 +124,7 @@ TrainingState load_checkpoint(const std::filesystem::path& file_or_dir, Backend&
   }
   const auto arch_it = c.metadata.find("architecture");
   if (arch_it == c.metadata.end()) fail(where, ": checkpoint metadata lacks 'architecture'");
+  check_json_depth(arch_it->second, where + ": checkpoint metadata 'architecture'");
   law::MoeArchitecture saved;
   try {
     saved = planner::architecture_from_json(nlohmann::json::parse(arch_it->second), where);

@@ -7,13 +7,14 @@
 #include "util/error.h"
 #include "util/units.h"
 #include "verify/cuda_library.h"
-#include "verify/model_layout.h"
 
 namespace moeplan::verify {
 
 TrainingMemory training_memory(const law::MoeArchitecture& a, std::int64_t micro_batch_sequences,
                                const std::string& device) {
-  const double params = static_cast<double>(parameter_count(parameter_layout(a)));
+  // law's count (equal to the layout's, tested) and not the layout: it is checked against
+  // overflow, and builds nothing per layer before the check has refused an absurd model.
+  const double params = static_cast<double>(law::count_params(a).total);
   const double b = static_cast<double>(micro_batch_sequences), s = static_cast<double>(a.context);
   const double d = static_cast<double>(a.d_model), L = static_cast<double>(a.n_layers);
   const double K = static_cast<double>(a.active_experts), E = static_cast<double>(a.experts);

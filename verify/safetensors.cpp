@@ -9,6 +9,7 @@
 
 #include "util/error.h"
 #include "util/files.h"
+#include "util/json_text.h"
 
 namespace moeplan::verify {
 namespace {
@@ -80,12 +81,17 @@ SafetensorsContent read_safetensors(const std::filesystem::path& path) {
   }
   std::uint64_t length = 0;
   for (int i = 0; i < 8; ++i) length |= static_cast<std::uint64_t>(le[i]) << (8 * i);
-  if (length > file_size - 8 || length > (100u << 20)) {
+  if (length > file_size - 8) {
     fail(where, " is not a valid safetensors file: header length ", length,
          " does not fit in the file's ", file_size, " bytes");
   }
+  if (length > kMaxSafetensorsHeaderBytes) {
+    fail(where, " is not a valid safetensors file: header length ", length, " is over the ",
+         kMaxSafetensorsHeaderBytes, "-byte limit");
+  }
   std::string text(length, '\0');
   in.read(text.data(), static_cast<std::streamsize>(length));
+  check_json_depth(text, where + "'s safetensors header");
   json header;
   try {
     header = json::parse(text);
@@ -132,18 +138,22 @@ SafetensorsContent read_safetensors(const std::filesystem::path& path) {
       width = 2;
     else
       fail(where, ": tensor '", e.name, "' has dtype ", e.dtype, " (moeplan reads F32, BF16, F16)");
-    std::uint64_t numel = 1;
+    // Checked: a hostile shape ([2^62, 4]) wraps to a small size that matches its offsets.
+    std::uint64_t numel = 1, bytes = 0;
+    bool overflow = false;
     for (auto s : e.shape) {
       if (s < 0) fail(where, ": tensor '", e.name, "' has a negative dimension");
-      numel *= static_cast<std::uint64_t>(s);
+      overflow |= __builtin_mul_overflow(numel, static_cast<std::uint64_t>(s), &numel);
     }
+    overflow |= __builtin_mul_overflow(numel, width, &bytes);
+    if (overflow) fail(where, ": tensor '", e.name, "' has a shape of more than 2^64 bytes");
     if (e.end < e.begin || e.end > data_size || e.begin < previous_end) {
       fail(where, ": tensor '", e.name, "' has data offsets [", e.begin, ", ", e.end,
            ") outside the ", data_size, "-byte data section or overlapping another tensor");
     }
-    if (e.end - e.begin != numel * width) {
+    if (e.end - e.begin != bytes) {
       fail(where, ": tensor '", e.name, "' has ", e.end - e.begin,
-           " bytes but its shape and dtype need ", numel * width);
+           " bytes but its shape and dtype need ", bytes);
     }
     previous_end = e.end;
     std::vector<char> raw(e.end - e.begin);

@@ -3,6 +3,7 @@
 // n-byte JSON header {name: {"dtype", "shape", "data_offsets": [begin, end]}, "__metadata__":
 // {string: string}} (padded with spaces to a multiple of 8), then the raw little-endian data;
 // offsets are relative to the end of the header. moeplan writes F32 and reads F32, BF16 and F16.
+#include <cstdint>
 #include <filesystem>
 #include <map>
 #include <string>
@@ -11,6 +12,11 @@
 #include "verify/backend.h"
 
 namespace moeplan::verify {
+
+// The largest header read_safetensors reads (about the safetensors library's own limit,
+// 100,000,000 bytes): a header length past it, or past the file, is refused before anything is
+// allocated.
+inline constexpr std::uint64_t kMaxSafetensorsHeaderBytes = std::uint64_t{100} << 20;
 
 struct SafetensorsContent {
   std::vector<HostTensor> tensors;  // in file (data offset) order, converted to fp32

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "law/architecture.h"
+#include "util/checked_count.h"
 #include "verify/backend.h"
 
 namespace moeplan::verify {
@@ -56,7 +57,10 @@ struct TrainConfig {
   std::int64_t micro_batch() const {
     return micro_batch_sequences > 0 ? micro_batch_sequences : batch_sequences;
   }
-  std::int64_t tokens_per_step() const { return batch_sequences * arch.context; }
+  // Checked (util/checked_count.h): --batch 1e12 with --context 1e12 overflowed.
+  std::int64_t tokens_per_step() const {
+    return (CheckedCount(batch_sequences) * arch.context).value();
+  }
   std::int64_t total_steps() const;
   void validate() const;  // throws moeplan::Error naming the bad setting
   nlohmann::json to_json() const;

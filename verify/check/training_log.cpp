@@ -8,6 +8,7 @@
 
 #include "util/error.h"
 #include "util/files.h"
+#include "util/json_text.h"
 
 namespace moeplan::verify {
 namespace {
@@ -57,6 +58,7 @@ TrainingLog parse_jsonl(const std::string& text, const std::string& origin) {
   std::string line;
   for (int number = 1; std::getline(in, line); ++number) {
     if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
+    check_json_depth(line, origin + ":" + std::to_string(number));
     const auto record = nlohmann::json::parse(line, nullptr, false);
     if (record.is_discarded() || !record.is_object())
       fail(origin, ":", number,

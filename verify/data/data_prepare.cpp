@@ -6,6 +6,7 @@
 #include <regex>
 
 #include "util/error.h"
+#include "util/file_limits.h"
 #include "util/files.h"
 #include "util/json_text.h"
 #include "verify/data/shard.h"
@@ -154,7 +155,7 @@ std::int64_t manifest_vocab_size(const std::filesystem::path& data_dir) {
   const auto path = data_dir / "manifest.json";
   std::error_code ec;
   if (!std::filesystem::exists(path, ec)) return 0;
-  const auto manifest = parse_json_text(read_file(path), path.string());
+  const auto manifest = parse_json_text(read_file(path, kMaxJsonFileBytes, "data manifest"), path.string());
   if (!manifest.is_object() || !manifest.contains("vocab_size") ||
       !manifest["vocab_size"].is_number_integer() ||
       manifest["vocab_size"].get<std::int64_t>() <= 0)

@@ -81,6 +81,9 @@ TokenizerSpec parse_tokenizer_spec(const std::string& text) {
       fail("--tokenizer sentencepiece:", vocab,
            " is too small: the BPE keeps 256 byte pieces and 3 special tokens, so VOCAB must be at "
            "least 300");
+    if (vocab > kMaxSentencepieceVocab)
+      fail("--tokenizer sentencepiece:", vocab, " is too large: VOCAB must be at most ",
+           kMaxSentencepieceVocab);
     return {"sentencepiece", vocab};
   }
   fail("unknown tokenizer '", text,

@@ -21,6 +21,10 @@ class Tokenizer {
   virtual std::vector<std::uint32_t> encode_document(const std::string& text) const = 0;
 };
 
+// The largest sentencepiece:VOCAB (real vocabularies are at most ~262,144): sentencepiece's
+// trainer reads the value as an int and ran for minutes on 2,000,000,000 before this limit.
+inline constexpr std::int64_t kMaxSentencepieceVocab = std::int64_t{1} << 20;
+
 struct TokenizerSpec {
   std::string kind;        // "bytes" or "sentencepiece"
   std::int64_t vocab = 0;  // requested vocabulary (256 for bytes)

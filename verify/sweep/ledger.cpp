@@ -11,7 +11,9 @@
 #include <cstring>
 #include <sstream>
 
+#include "planner/runs_csv.h"
 #include "util/error.h"
+#include "util/file_limits.h"
 #include "util/files.h"
 #include "util/units.h"
 
@@ -204,7 +206,7 @@ const std::vector<std::string>& ledger_columns() {
 std::vector<LedgerRow> read_ledger(const std::filesystem::path& ledger_path) {
   std::error_code ec;
   if (!std::filesystem::exists(ledger_path, ec)) return {};
-  std::istringstream in(read_file(ledger_path));
+  std::istringstream in(read_file(ledger_path, planner::kMaxRunsCsvBytes, "sweep ledger"));
   std::string line;
   std::vector<LedgerRow> rows;
   int line_number = 0;
