@@ -98,8 +98,8 @@ std::vector<LadderShape> feasible_shapes(const SweepSetup& setup, std::int64_t e
   return feasible;
 }
 
-const LadderShape& prior_optimum(const law::ScalingLaw& law, const std::vector<LadderShape>& shapes,
-                                 double budget_flops) {
+LadderShape prior_optimum(const law::ScalingLaw& law, const std::vector<LadderShape>& shapes,
+                          double budget_flops) {
   if (shapes.empty()) fail("no feasible model shape at ", format_sci(budget_flops), " FLOPs");
   const auto loss = [&](const LadderShape& s) {
     return law::predict_loss(law, s.total_params, tokens_at(s, budget_flops), s.arch.sparsity());

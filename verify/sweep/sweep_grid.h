@@ -46,9 +46,10 @@ ShapeFamily shape_family(const SweepSetup& setup, std::int64_t experts);
 std::vector<LadderShape> feasible_shapes(const SweepSetup& setup, std::int64_t experts,
                                          double budget_flops);
 
-// N*(C, S) over the feasible shapes (Eq. 6 with D = C/6·N_a); throws when none is feasible.
-const LadderShape& prior_optimum(const law::ScalingLaw& law, const std::vector<LadderShape>& shapes,
-                                 double budget_flops);
+// N*(C, S) over the feasible shapes (Eq. 6 with D = C/6·N_a); throws when none is feasible. A
+// copy: a reference into `shapes` outlived a temporary list (found by AddressSanitizer).
+LadderShape prior_optimum(const law::ScalingLaw& law, const std::vector<LadderShape>& shapes,
+                          double budget_flops);
 
 SweepRun make_run(const SweepSetup& setup, double budget_flops, const law::MoeArchitecture& arch,
                   int replicate, RunKind kind);
