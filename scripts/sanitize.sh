@@ -25,9 +25,10 @@ export ASAN_OPTIONS="$common:detect_leaks=1:strict_string_checks=1:check_initial
 export UBSAN_OPTIONS="$common:print_stacktrace=1:halt_on_error=1:suppressions=$supp/ubsan.supp"
 export LSAN_OPTIONS="$common:suppressions=$supp/lsan.supp"
 # Left out, with its reason: FitLaw.NoisySyntheticRunsPredictHeldOutSparsityWithin001Nats holds a
-# multi-start fit from a coarse grid (3 values per axis) to 0.01 nats. Built by clang, the last
-# bits of the objective differ from gcc's, and the fit settles in another local optimum (0.0196
-# nats); no sanitizer reports anything. It is a numerical test, and the gcc suite runs it.
+# multi-start fit from a coarse grid (3 values per axis) to 0.01 nats. Built by clang with the
+# sanitizers the fit settles in another local optimum (0.0196 nats against gcc's 0.0073) while no
+# sanitizer reports anything and the objective's own tests (FitObjective.*) pass: a numerical
+# difference between the two builds, not a memory error. The gcc suite runs it.
 excluded='^FitLaw\.NoisySyntheticRunsPredictHeldOutSparsityWithin001Nats$'
 # shellcheck disable=SC2086
 ctest --test-dir "$build" -L cpu -E "$excluded" --output-on-failure -j"$(nproc)" ${CTEST_ARGS:-}
