@@ -188,7 +188,7 @@ TEST(RunsCsv, LossWinsOverValLossAndNActiveIsTheActiveColumn) {
             std::string::npos);
 }
 
-// A 20 MB field is quoted in the error as a short excerpt with its size, not echoed whole.
+// A huge field is quoted in the error as a short excerpt with its size, not echoed whole.
 TEST(RunsCsv, AHugeFieldIsCutInTheError) {
   // The largest field a line may hold (planner::kMaxRunsCsvLineBytes) is cut in the error...
   const std::string huge(60 * 1024, 'x');
