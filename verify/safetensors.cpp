@@ -69,28 +69,35 @@ void write_safetensors(const std::filesystem::path& path, const std::vector<Host
   });
 }
 
-SafetensorsContent read_safetensors(const std::filesystem::path& path) {
-  const std::string where = path.string();
-  std::error_code ec;
-  const auto file_size = std::filesystem::file_size(path, ec);
-  if (ec) fail("cannot read safetensors file ", where, ": ", ec.message());
-  std::ifstream in(path, std::ios::binary);
+namespace {
+
+// One tensor's entry in the header, before its data is read.
+struct SafetensorsEntry {
+  std::uint64_t begin, end;
+  std::string name, dtype;
+  std::vector<std::int64_t> shape;
+};
+
+// The header's length (little-endian u64) and its JSON object, checked against the file's size
+// and the limits before anything the header claims is allocated.
+json read_safetensors_header(std::ifstream& in, const std::string& where,
+                             std::uint64_t file_size, std::uint64_t* length) {
   unsigned char le[8];
   if (file_size < 8 || !in.read(reinterpret_cast<char*>(le), 8)) {
     fail(where, " is not a safetensors file: shorter than its 8-byte header length");
   }
-  std::uint64_t length = 0;
-  for (int i = 0; i < 8; ++i) length |= static_cast<std::uint64_t>(le[i]) << (8 * i);
-  if (length > file_size - 8) {
-    fail(where, " is not a valid safetensors file: header length ", length,
+  *length = 0;
+  for (int i = 0; i < 8; ++i) *length |= static_cast<std::uint64_t>(le[i]) << (8 * i);
+  if (*length > file_size - 8) {
+    fail(where, " is not a valid safetensors file: header length ", *length,
          " does not fit in the file's ", file_size, " bytes");
   }
-  if (length > kMaxSafetensorsHeaderBytes) {
-    fail(where, " is not a valid safetensors file: header length ", length, " is over the ",
+  if (*length > kMaxSafetensorsHeaderBytes) {
+    fail(where, " is not a valid safetensors file: header length ", *length, " is over the ",
          kMaxSafetensorsHeaderBytes, "-byte limit");
   }
-  std::string text(length, '\0');
-  in.read(text.data(), static_cast<std::streamsize>(length));
+  std::string text(*length, '\0');
+  in.read(text.data(), static_cast<std::streamsize>(*length));
   check_json_depth(text, where + "'s safetensors header");
   json header;
   try {
@@ -99,54 +106,76 @@ SafetensorsContent read_safetensors(const std::filesystem::path& path) {
     fail(where, " is not a valid safetensors file: its header is not JSON");
   }
   if (!header.is_object()) fail(where, ": the safetensors header is not a JSON object");
-  const std::uint64_t data_size = file_size - 8 - length;
+  return header;
+}
 
-  SafetensorsContent content;
-  struct Entry {
-    std::uint64_t begin, end;
-    std::string name, dtype;
-    std::vector<std::int64_t> shape;
-  };
-  std::vector<Entry> entries;
+// The tensor entries in data order; the metadata goes into `metadata`.
+std::vector<SafetensorsEntry> header_entries(const json& header, const std::string& where,
+                                             std::map<std::string, std::string>* metadata) {
+  std::vector<SafetensorsEntry> entries;
   for (const auto& [name, info] : header.items()) {
     if (name == "__metadata__") {
       if (!info.is_object()) fail(where, ": __metadata__ is not an object");
       for (const auto& [k, v] : info.items()) {
         if (!v.is_string()) fail(where, ": metadata value '", k, "' is not a string");
-        content.metadata[k] = v.get<std::string>();
+        (*metadata)[k] = v.get<std::string>();
       }
       continue;
     }
     try {
-      Entry e{info.at("data_offsets").at(0).get<std::uint64_t>(),
-              info.at("data_offsets").at(1).get<std::uint64_t>(), name,
-              info.at("dtype").get<std::string>(),
-              info.at("shape").get<std::vector<std::int64_t>>()};
-      entries.push_back(std::move(e));
+      entries.push_back({info.at("data_offsets").at(0).get<std::uint64_t>(),
+                         info.at("data_offsets").at(1).get<std::uint64_t>(), name,
+                         info.at("dtype").get<std::string>(),
+                         info.at("shape").get<std::vector<std::int64_t>>()});
     } catch (const json::exception&) {
       fail(where, ": tensor '", name, "' lacks a valid dtype, shape or data_offsets");
     }
   }
   std::sort(entries.begin(), entries.end(),
-            [](const Entry& a, const Entry& b) { return a.begin < b.begin; });
+            [](const SafetensorsEntry& a, const SafetensorsEntry& b) { return a.begin < b.begin; });
+  return entries;
+}
+
+// Bytes per element of a dtype moeplan reads.
+std::uint64_t dtype_width(const SafetensorsEntry& e, const std::string& where) {
+  if (e.dtype == "F32") return 4;
+  if (e.dtype == "BF16" || e.dtype == "F16") return 2;
+  fail(where, ": tensor '", e.name, "' has dtype ", e.dtype, " (moeplan reads F32, BF16, F16)");
+}
+
+// The element count, checked: a hostile shape ([2^62, 4]) wraps to a small size that matches
+// its offsets.
+std::uint64_t checked_numel(const SafetensorsEntry& e, std::uint64_t width,
+                            const std::string& where) {
+  std::uint64_t numel = 1, bytes = 0;
+  bool overflow = false;
+  for (auto s : e.shape) {
+    if (s < 0) fail(where, ": tensor '", e.name, "' has a negative dimension");
+    overflow |= __builtin_mul_overflow(numel, static_cast<std::uint64_t>(s), &numel);
+  }
+  overflow |= __builtin_mul_overflow(numel, width, &bytes);
+  if (overflow) fail(where, ": tensor '", e.name, "' has a shape of more than 2^64 bytes");
+  return numel;
+}
+
+}  // namespace
+
+SafetensorsContent read_safetensors(const std::filesystem::path& path) {
+  const std::string where = path.string();
+  std::error_code ec;
+  const auto file_size = std::filesystem::file_size(path, ec);
+  if (ec) fail("cannot read safetensors file ", where, ": ", ec.message());
+  std::ifstream in(path, std::ios::binary);
+  std::uint64_t length = 0;
+  const json header = read_safetensors_header(in, where, file_size, &length);
+  const std::uint64_t data_size = file_size - 8 - length;
+
+  SafetensorsContent content;
   std::uint64_t previous_end = 0;
-  for (const auto& e : entries) {
-    std::uint64_t width = 0;
-    if (e.dtype == "F32")
-      width = 4;
-    else if (e.dtype == "BF16" || e.dtype == "F16")
-      width = 2;
-    else
-      fail(where, ": tensor '", e.name, "' has dtype ", e.dtype, " (moeplan reads F32, BF16, F16)");
-    // Checked: a hostile shape ([2^62, 4]) wraps to a small size that matches its offsets.
-    std::uint64_t numel = 1, bytes = 0;
-    bool overflow = false;
-    for (auto s : e.shape) {
-      if (s < 0) fail(where, ": tensor '", e.name, "' has a negative dimension");
-      overflow |= __builtin_mul_overflow(numel, static_cast<std::uint64_t>(s), &numel);
-    }
-    overflow |= __builtin_mul_overflow(numel, width, &bytes);
-    if (overflow) fail(where, ": tensor '", e.name, "' has a shape of more than 2^64 bytes");
+  for (const auto& e : header_entries(header, where, &content.metadata)) {
+    const std::uint64_t width = dtype_width(e, where);
+    const std::uint64_t numel = checked_numel(e, width, where);
+    const std::uint64_t bytes = numel * width;
     if (e.end < e.begin || e.end > data_size || e.begin < previous_end) {
       fail(where, ": tensor '", e.name, "' has data offsets [", e.begin, ", ", e.end,
            ") outside the ", data_size, "-byte data section or overlapping another tensor");
