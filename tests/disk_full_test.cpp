@@ -32,16 +32,6 @@ void expect_one_line_error(const std::string& err, const std::filesystem::path& 
 
 const std::vector<std::string> kPlanArgs{"plan",  "--budget", "1e20", "--memory",
                                          "80GiB", "--format", "json"};
-// A d32 model whose checkpoint is about 0.8 MB.
-const std::vector<std::string> kTrainArgs{
-    "train",    "--d-model", "32",      "--layers", "1", "--heads", "2",   "--experts",
-    "4",        "--context", "16",      "--batch",  "2", "--vocab", "256", "--random-data",
-    "--device", "cpu",       "--steps", "4"};
-
-std::vector<std::string> with(std::vector<std::string> args, const std::vector<std::string>& more) {
-  args.insert(args.end(), more.begin(), more.end());
-  return args;
-}
 
 TEST(DiskFull, PlanReportKeepsThePreviousFile) {
   TempDir dir;

@@ -79,15 +79,6 @@ void expect_one_line(const std::string& err, const std::string& expected) {
   EXPECT_EQ(err.rfind("moeplan: error: " + expected, 0), 0u) << err;
 }
 
-const std::vector<std::string> kTrainArgs{
-    "train",    "--d-model", "32",      "--layers", "1", "--heads", "2",   "--experts",
-    "4",        "--context", "16",      "--batch",  "2", "--vocab", "256", "--random-data",
-    "--device", "cpu",       "--steps", "4"};
-
-std::vector<std::string> with(std::vector<std::string> args, const std::vector<std::string>& more) {
-  args.insert(args.end(), more.begin(), more.end());
-  return args;
-}
 
 CliResult plan_into(const fs::path& report) {
   return run_moeplan({"plan", "--budget", "1e20", "--memory", "80GiB", "--format", "json", "--out",

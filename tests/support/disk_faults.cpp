@@ -14,6 +14,16 @@
 #include <fstream>
 
 namespace moeplan::testing {
+
+const std::vector<std::string> kTrainArgs{
+    "train",    "--d-model", "32",      "--layers", "1", "--heads", "2",   "--experts",
+    "4",        "--context", "16",      "--batch",  "2", "--vocab", "256", "--random-data",
+    "--device", "cpu",       "--steps", "4"};
+
+std::vector<std::string> with(std::vector<std::string> args, const std::vector<std::string>& more) {
+  args.insert(args.end(), more.begin(), more.end());
+  return args;
+}
 namespace {
 
 std::string read_all(int fd) {

@@ -14,6 +14,13 @@
 
 namespace moeplan::testing {
 
+// `moeplan train` of a d32 model on random tokens, 4 steps on the CPU: a checkpoint of about
+// 0.8 MB for the writers' tests to overwrite.
+extern const std::vector<std::string> kTrainArgs;
+
+// `args` followed by `more`.
+std::vector<std::string> with(std::vector<std::string> args, const std::vector<std::string>& more);
+
 // Runs MOEPLAN_BINARY with `args` under a file size limit of `limit_bytes`, SIGXFSZ at its
 // default (moeplan's main must ignore it); stdout goes to /dev/null, stderr is captured.
 CliResult run_moeplan_with_file_limit(const std::vector<std::string>& args,
