@@ -1,10 +1,9 @@
 #include "util/file_limits.h"
 
 #include <array>
-#include <cerrno>
-#include <cstring>
 
 #include "util/error.h"
+#include "util/files.h"
 #include "util/units.h"
 
 namespace moeplan {
@@ -22,12 +21,7 @@ void check_file_size(const std::filesystem::path& path, std::uintmax_t max_bytes
 std::ifstream open_input_file(const std::filesystem::path& path, std::uintmax_t max_bytes,
                               const std::string& what) {
   check_file_size(path, max_bytes, what);
-  std::error_code ec;
-  if (std::filesystem::is_directory(path, ec))
-    fail("cannot read ", path.string(), ": is a directory");
-  std::ifstream in(path, std::ios::binary);
-  if (!in) fail("cannot read ", path.string(), ": ", std::strerror(errno));
-  return in;
+  return open_for_reading(path);
 }
 
 std::string read_file(const std::filesystem::path& path, std::uintmax_t max_bytes,

@@ -17,7 +17,7 @@ void check_file_size(const std::filesystem::path& path, std::uintmax_t max_bytes
                      const std::string& what);
 
 // An input stream on `path` after check_file_size, for a reader that goes line by line (a runs
-// CSV); throws Error "cannot read PATH: REASON" when it cannot be opened.
+// CSV); throws Error "cannot read 'PATH': REASON" when it cannot be opened.
 std::ifstream open_input_file(const std::filesystem::path& path, std::uintmax_t max_bytes,
                               const std::string& what);
 

@@ -24,12 +24,17 @@ std::string quoted(const std::filesystem::path& path) {
 
 }  // namespace
 
-std::string read_file(const std::filesystem::path& path) {
+std::ifstream open_for_reading(const std::filesystem::path& path) {
   std::error_code ec;
   if (std::filesystem::is_directory(path, ec))
     fail("cannot read ", quoted(path), ": is a directory");
   std::ifstream in(path, std::ios::binary);
   if (!in) fail("cannot read ", quoted(path), ": ", std::strerror(errno));
+  return in;
+}
+
+std::string read_file(const std::filesystem::path& path) {
+  std::ifstream in = open_for_reading(path);
   std::stringstream ss;
   ss << in.rdbuf();
   return ss.str();

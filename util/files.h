@@ -2,6 +2,7 @@
 // File helpers that never leave a half-written file behind: output goes to a temporary file in
 // the same directory and is renamed into place only when complete.
 #include <filesystem>
+#include <fstream>
 #include <functional>
 #include <ostream>
 #include <string>
@@ -10,6 +11,10 @@ namespace moeplan {
 
 // Reads a whole file; throws Error naming the path when it cannot.
 std::string read_file(const std::filesystem::path& path);
+
+// An input stream on `path`; throws Error "cannot read 'PATH': REASON" when it is a directory or
+// cannot be opened. read_file and the size-capped readers (util/file_limits.h) open through it.
+std::ifstream open_for_reading(const std::filesystem::path& path);
 
 // Writes `contents` to `path` atomically (a temporary file in the same directory, synced, then
 // renamed over `path`; util/atomic_file.h). Throws Error "cannot write 'PATH': CAUSE" on
